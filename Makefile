@@ -1,0 +1,33 @@
+# The two commands a producer needs: `make demo` and `make test`.
+# Everything else (the virtual environment, the sample media) is created on demand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SAMPLES := samples/media
+OUT := samples/out
+
+.PHONY: demo test venv samples clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+samples: $(STAMP)
+	$(BIN)/wayfinder samples $(SAMPLES)
+
+demo: samples
+	$(BIN)/python samples/render_all.py --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(SAMPLES) $(OUT) .pytest_cache

@@ -1,0 +1,101 @@
+"""The `wayfinder` command: the Typer root app, sub-command registration, and the one
+place where errors become messages and exit codes.
+
+Each command lives in its own module under `pipeline.cli` and exposes
+`register(app: typer.Typer) -> None`. Tracebacks are shown only with `WAYFINDER_DEBUG=1`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from pipeline import __version__
+from pipeline.errors import ConfigError, WayfinderError
+from pipeline.cli.console import err_console
+
+app = typer.Typer(
+    name="wayfinder",
+    help="Video asset pipeline for patient-navigation videos: audio first, simple edits, reliable YouTube publishing.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wayfinder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Wayfinder: render, check and publish patient-navigation videos."""
+
+
+def _register_all() -> None:
+    # Imported here so `wayfinder --help` stays fast and import errors name the module.
+    from pipeline.cli import presets_cmd, probe_cmd, render_cmd, samples_cmd
+
+    for module in (render_cmd, probe_cmd, presets_cmd, samples_cmd):
+        module.register(app)
+    for optional in ("qa_cmd", "upload_cmd", "auth_cmd", "queue_cmd", "batch_cmd"):
+        try:
+            module = __import__(f"pipeline.cli.{optional}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pipeline.cli.{optional}":
+                raise
+            continue
+        module.register(app)
+
+
+def report_error(error: WayfinderError) -> None:
+    """Print an error the way users see every error: one line, then any listed problems."""
+    err_console.print(f"[bold red]error:[/] {error.one_line()}", highlight=False, soft_wrap=True)
+    if isinstance(error, ConfigError):
+        for problem in error.problems:
+            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
+    if os.environ.get("WAYFINDER_DEBUG") == "1":
+        for line in error.details:
+            err_console.print(f"  | {line}", highlight=False, soft_wrap=True)
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for command bodies: map WayfinderError to its message and exit code."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except WayfinderError as error:
+            if os.environ.get("WAYFINDER_DEBUG") == "1":
+                import traceback
+
+                traceback.print_exc()
+            report_error(error)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("[bold red]interrupted[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def main() -> None:
+    _register_all()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The one exception tree of Wayfinder, and the exit code each kind of error maps to.
+
+Every error a user can see is a `WayfinderError`. It carries what the user needs to act:
+the file, the field or stream, and for ffmpeg failures the last lines of its stderr.
+`fatal` errors stop a batch (no ffmpeg, no credentials, no quota); the others are
+per-item: recorded, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_TOOL_OR_CREDENTIALS = 4
+
+
+class WayfinderError(Exception):
+    """Base of every error Wayfinder reports to a user."""
+
+    exit_code: int = EXIT_FAILED
+    fatal: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        field: str | None = None,
+        details: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.field = field
+        self.details = list(details)
+
+    def one_line(self) -> str:
+        """The message as one line: `file: field: message`."""
+        parts = [p for p in (self.file, self.field) if p]
+        prefix = ": ".join(parts)
+        text = " ".join(self.message.split())
+        return f"{prefix}: {text}" if prefix else text
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class UsageError(WayfinderError):
+    """The command line itself is wrong (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(WayfinderError):
+    """A job, preset, manifest or metadata file is invalid (exit 3).
+
+    `problems` lists every problem found, each already a full one-line message.
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, problems: Sequence[str] = (), **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.problems = list(problems)
+
+
+class InputError(WayfinderError):
+    """An input media file is missing, not media, corrupt or unusable (exit 3)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class OutputError(WayfinderError):
+    """The output cannot be written: exists without --force, folder not writable (exit 1)."""
+
+    exit_code = EXIT_FAILED
+
+
+class AudioError(WayfinderError):
+    """Audio cannot be processed as asked: silence cannot be normalized, required audio missing."""
+
+    exit_code = EXIT_FAILED
+
+
+class RenderError(WayfinderError):
+    """ffmpeg failed; `details` holds the last lines of its stderr."""
+
+    exit_code = EXIT_FAILED
+
+
+class VerifyError(WayfinderError):
+    """The encoded output does not meet its targets even after correction."""
+
+    exit_code = EXIT_FAILED
+
+
+class Cancelled(WayfinderError):
+    """The user interrupted the work (Ctrl-C or SIGTERM)."""
+
+    exit_code = 130
+    fatal = True
+
+
+class ToolError(WayfinderError):
+    """A required tool (ffmpeg) is missing or unusable (exit 4)."""
+
+    exit_code = EXIT_TOOL_OR_CREDENTIALS
+    fatal = True
+
+
+class CredentialsError(WayfinderError):
+    """Credentials are missing, expired or revoked (exit 4)."""
+
+    exit_code = EXIT_TOOL_OR_CREDENTIALS
+    fatal = True
+
+
+class QuotaError(WayfinderError):
+    """YouTube quota or channel upload limit reached (exit 4)."""
+
+    exit_code = EXIT_TOOL_OR_CREDENTIALS
+    fatal = True

@@ -1,0 +1,187 @@
+"""The ffmpeg binary and the one place it is started.
+
+`find_ffmpeg()` locates the binary (`WAYFINDER_FFMPEG`, else the one in the imageio-ffmpeg
+wheel). `run_ffmpeg()` runs an argument list (never a shell string) with
+`-nostdin -progress pipe:1 -nostats`, turns ffmpeg's progress lines into `Progress`
+events, keeps the tail of stderr for errors, and guarantees that no ffmpeg child outlives
+it: on an exception, Ctrl-C or SIGTERM the process is terminated and reaped.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import Cancelled, RenderError, ToolError
+
+STDERR_TAIL_LINES = 12
+
+
+@functools.cache
+def find_ffmpeg() -> str:
+    """Path of the ffmpeg binary to use; raises ToolError if there is none."""
+    override = os.environ.get("WAYFINDER_FFMPEG")
+    if override:
+        resolved = shutil.which(override) or override
+        if not Path(resolved).is_file():
+            raise ToolError(f"WAYFINDER_FFMPEG points to {override!r}, which is not a file")
+        return resolved
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # the wheel raises RuntimeError when its binary is missing
+        raise ToolError(
+            f"no ffmpeg found: install the imageio-ffmpeg wheel or set WAYFINDER_FFMPEG ({exc})"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report from a running ffmpeg."""
+
+    out_time_s: float
+    total_s: float | None
+    speed_x: float | None
+    done: bool
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total_s or self.total_s <= 0:
+            return None
+        return max(0.0, min(1.0, self.out_time_s / self.total_s))
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.fraction is None or not self.speed_x or self.speed_x <= 0 or self.total_s is None:
+            return None
+        return max(0.0, (self.total_s - self.out_time_s) / self.speed_x)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class FfmpegResult:
+    returncode: int
+    stderr_tail: list[str]
+    stderr_full: str
+
+
+def parse_progress_block(fields: dict[str, str], total_s: float | None) -> Progress:
+    """Turn one block of `-progress` key=value lines into a Progress event."""
+    out_time_s = 0.0
+    raw_us = fields.get("out_time_us") or fields.get("out_time_ms")
+    if raw_us and raw_us not in ("N/A",):
+        try:
+            out_time_s = int(raw_us) / 1_000_000
+        except ValueError:
+            out_time_s = 0.0
+    speed_x: float | None = None
+    raw_speed = fields.get("speed", "").strip().rstrip("x")
+    if raw_speed and raw_speed != "N/A":
+        try:
+            speed_x = float(raw_speed)
+        except ValueError:
+            speed_x = None
+    return Progress(
+        out_time_s=max(0.0, out_time_s),
+        total_s=total_s,
+        speed_x=speed_x,
+        done=fields.get("progress") == "end",
+    )
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    """Stop ffmpeg: SIGTERM lets it close files; SIGKILL if it does not stop promptly."""
+    if process.poll() is not None:
+        return
+    try:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    total_s: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    capture_stderr_full: bool = False,
+    check: bool = True,
+    what: str = "ffmpeg",
+    file: str | Path | None = None,
+) -> FfmpegResult:
+    """Run ffmpeg with `args` (everything after the binary name).
+
+    Raises RenderError (with ffmpeg's last stderr lines) on a non-zero exit when `check`,
+    Cancelled on KeyboardInterrupt. The child never outlives this call.
+    """
+    argv = [find_ffmpeg(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *args]
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    full: list[str] = []
+
+    # Own process group: a terminal's Ctrl-C reaches only us, and we stop ffmpeg cleanly.
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for raw in process.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if capture_stderr_full:
+                full.append(line)
+            if line.strip():
+                tail.append(line)
+
+    stderr_thread = threading.Thread(target=read_stderr, daemon=True)
+    stderr_thread.start()
+    try:
+        assert process.stdout is not None
+        block: dict[str, str] = {}
+        for raw in process.stdout:
+            key, _, value = raw.decode("utf-8", "replace").strip().partition("=")
+            block[key] = value
+            if key == "progress":
+                if on_progress is not None:
+                    on_progress(parse_progress_block(block, total_s))
+                block = {}
+        process.wait()
+    except KeyboardInterrupt as exc:
+        _terminate(process)
+        raise Cancelled(f"{what} interrupted", file=file) from exc
+    except BaseException:
+        _terminate(process)
+        raise
+    finally:
+        stderr_thread.join(timeout=5)
+
+    result = FfmpegResult(process.returncode, list(tail), "\n".join(full))
+    if check and process.returncode != 0:
+        last = result.stderr_tail[-1] if result.stderr_tail else f"exit code {process.returncode}"
+        raise RenderError(f"{what} failed: {last}", file=file, details=result.stderr_tail)
+    return result
+
+
+def wait_for_stop(timeout_s: float = 0.0) -> None:
+    """Small helper for callers that poll: sleeps without swallowing Ctrl-C."""
+    time.sleep(timeout_s)
