@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 samples: $(STAMP)
-	$(BIN)/wayfinder samples $(SAMPLES)
+	$(BIN)/python samples/make_samples.py $(SAMPLES)
 
 demo: samples
-	$(BIN)/python samples/render_all.py --out $(OUT)
+	$(BIN)/python samples/render_all.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,0 +1,23 @@
+"""`wayfinder samples DIR`: write the deterministic demo media set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.app import handle_errors
+from pipeline.cli.console import err_console
+from pipeline.cli.progress import sigterm_as_interrupt
+from pipeline.samples import write_samples
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def samples(folder: Path = typer.Argument(..., help="Folder to write the sample media into.")) -> None:
+        """Synthesize the demo media (walkthrough, guide inset, speech, captions) with ffmpeg."""
+        with sigterm_as_interrupt():
+            written = write_samples(folder)
+        for name, path in written.items():
+            err_console.print(f"[green]wrote[/] {name}: {path}", highlight=False)

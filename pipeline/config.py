@@ -1,0 +1,420 @@
+"""Job and preset files: schemas, loading, and the precedence of settings.
+
+Precedence: built-in defaults < preset (and the presets it `extends`) < job file <
+command-line flags. Every layer is validated on its own so that a problem is reported
+with the file it came from; unknown keys are errors; every problem of a file is
+reported at once (ConfigError, exit code 3). Relative paths in a job resolve against the
+job file's folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipeline import paths
+from pipeline.errors import ConfigError
+
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
+
+
+class StrictModel(BaseModel):
+    """Base for every file schema: unknown keys are errors, models are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VideoSettings(StrictModel):
+    codec: Literal["libx264"] = "libx264"
+    profile: Literal["high", "main", "baseline"] = "high"
+    pix_fmt: Literal["yuv420p"] = "yuv420p"
+    crf: int = Field(18, ge=0, le=51)
+    x264_preset: X264Preset = "medium"
+    max_width_px: int = Field(1920, ge=16, le=7680)
+    max_height_px: int = Field(1080, ge=16, le=4320)
+    gop_s: float = Field(0.5, gt=0, le=10, description="closed GOP length; 0.5 s is half the frame rate")
+    fps: float | None = Field(None, gt=0, le=240, description="output frame rate; None keeps the source's")
+    color: Literal["bt709"] = "bt709"
+    faststart: bool = True
+    copy_when_possible: bool = True
+    threads: int | None = Field(None, ge=1, le=64)
+
+
+class AudioSettings(StrictModel):
+    codec: Literal["aac"] = "aac"
+    bitrate_kbps: int = Field(384, ge=32, le=512)
+    sample_rate_hz: Literal[48000] = 48000
+    channels: Literal[1, 2] = 2
+    required: bool = False
+    normalize: bool = True
+    target_lufs: float = Field(-14.0, ge=-40.0, le=-5.0)
+    true_peak_dbtp: float = Field(-1.0, ge=-9.0, le=0.0)
+    loudness_range_lu: float = Field(11.0, ge=1.0, le=50.0)
+
+
+class LightSettings(StrictModel):
+    mode: Literal["off", "auto", "manual"] = "off"
+    brightness: float = Field(0.0, ge=-1.0, le=1.0)
+    contrast: float = Field(1.0, ge=0.0, le=2.0)
+    gamma: float = Field(1.0, ge=0.1, le=10.0)
+    saturation: float = Field(1.0, ge=0.0, le=3.0)
+    temperature_shift_k: float = Field(0.0, ge=-4000.0, le=4000.0)
+    strength: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class PublishPolicy(StrictModel):
+    """Hospital and accessibility gates before a video may be public or scheduled."""
+
+    require_captions: bool = False
+    require_made_for_kids: bool = False
+    require_release: bool = False
+
+
+class Settings(StrictModel):
+    """The fully merged settings of one render."""
+
+    video: VideoSettings = VideoSettings()
+    audio: AudioSettings = AudioSettings()
+    light: LightSettings = LightSettings()
+    publish: PublishPolicy = PublishPolicy()
+
+
+class PresetFile(StrictModel):
+    description: str = ""
+    extends: str | None = None
+    video: VideoSettings = VideoSettings()
+    audio: AudioSettings = AudioSettings()
+    light: LightSettings = LightSettings()
+    publish: PublishPolicy = PublishPolicy()
+
+
+class InputSection(StrictModel):
+    main: Path
+
+
+class OutputSection(StrictModel):
+    path: Path | None = None
+
+
+Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+
+
+class PipSpec(StrictModel):
+    source: Path
+    corner: Corner | None = None
+    x: float | None = Field(None, ge=0.0, le=1.0)
+    y: float | None = Field(None, ge=0.0, le=1.0)
+    width: float = Field(0.3, gt=0.0, le=1.0)
+    margin: float = Field(0.03, ge=0.0, le=0.5)
+    start_s: float = Field(0.0, ge=0.0)
+    end_s: float | None = Field(None, gt=0.0)
+    fade_s: float = Field(0.0, ge=0.0, le=10.0)
+    border_px: int = Field(0, ge=0, le=64)
+    border_color: str = "white"
+    audio: Literal["mute", "mix", "duck"] = "mute"
+    duck_db: float = Field(12.0, ge=0.0, le=40.0)
+    when_short: Literal["hold", "end"] = "hold"
+
+    @model_validator(mode="after")
+    def _window_and_position(self) -> "PipSpec":
+        if self.end_s is not None and self.start_s >= self.end_s:
+            raise ValueError(f"start_s ({self.start_s}) must be before end_s ({self.end_s})")
+        if (self.x is None) != (self.y is None):
+            raise ValueError("give both x and y, or neither (then corner is used)")
+        if self.x is not None and self.corner is not None:
+            raise ValueError("give either corner or x/y, not both")
+        return self
+
+
+class CardSpec(StrictModel):
+    lines: list[str] = Field(min_length=1)
+    duration_s: float = Field(3.0, gt=0.0, le=30.0)
+    background: str = "#1d3557"
+    background_image: Path | None = None
+    text_color: str = "white"
+    font_size_px: int | None = Field(None, ge=8, le=400)
+    audio: Path | None = None
+
+
+class JobFile(StrictModel):
+    preset: str = "youtube"
+    input: InputSection
+    output: OutputSection = OutputSection()
+    video: VideoSettings = VideoSettings()
+    audio: AudioSettings = AudioSettings()
+    light: LightSettings = LightSettings()
+    pip: list[PipSpec] = []
+    intro: CardSpec | None = None
+    outro: CardSpec | None = None
+    # Validated by the publishing code (pipeline.youtube); accepted here as a table.
+    youtube: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    name: str
+    path: Path
+    source: Literal["built-in", "user"]
+    description: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """A validated job: where it came from, its inputs and outputs, and merged settings."""
+
+    source: Path | None
+    preset_name: str
+    main_path: Path
+    output_path: Path
+    settings: Settings
+    pip: tuple[PipSpec, ...] = ()
+    intro: CardSpec | None = None
+    outro: CardSpec | None = None
+    youtube: dict[str, Any] | None = None
+    layers: tuple[str, ...] = field(default=())
+
+
+# ---------------------------------------------------------------- error formatting
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(file)"
+
+
+def format_validation_errors(
+    error: ValidationError, file: Path | str, model: type[BaseModel]
+) -> list[str]:
+    """One line per problem: `file: key.path: what is wrong (got value)`."""
+    problems: list[str] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        key = _format_loc(loc)
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            message = "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        got = item.get("input")
+        got_text = ""
+        if item["type"] != "missing" and not isinstance(got, dict):
+            got_text = f" (got {got!r})"
+        problems.append(f"{file}: {key}: {message}{got_text}")
+    return problems
+
+
+def _allowed_keys(model: type[BaseModel], parent_loc: tuple[int | str, ...]) -> list[str]:
+    current: Any = model
+    for part in parent_loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = _model_of(fields[part].annotation)
+        if current is None:
+            return []
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------- loading
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found", file=path) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} is a folder, not a file", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not valid TOML: not UTF-8 text", file=path) from None
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `base` with `overlay` merged in; tables merge, other values replace."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def list_presets() -> list[PresetInfo]:
+    """Every preset by name; a user preset wins over a built-in of the same name."""
+    found: dict[str, PresetInfo] = {}
+    for source, folder in (("built-in", paths.builtin_presets_dir()), ("user", paths.user_presets_dir())):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            description = ""
+            try:
+                description = str(read_toml(path, "preset").get("description", ""))
+            except ConfigError:
+                description = "(unreadable: run `wayfinder presets show` for details)"
+            found[path.stem] = PresetInfo(path.stem, path, source, description)  # type: ignore[arg-type]
+    return sorted(found.values(), key=lambda info: info.name)
+
+
+def find_preset(name: str) -> PresetInfo:
+    for info in list_presets():
+        if info.name == name:
+            return info
+    known = ", ".join(info.name for info in list_presets())
+    raise ConfigError(f"unknown preset {name!r}; known presets: {known}", field="preset")
+
+
+SETTINGS_SECTIONS = ("video", "audio", "light", "publish")
+
+
+def _preset_layers(name: str, seen: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+    """The preset's settings layers, base first, following `extends`."""
+    if name in seen:
+        chain = " -> ".join((*seen, name))
+        raise ConfigError(f"presets extend each other in a loop: {chain}", field="extends")
+    info = find_preset(name)
+    raw = read_toml(info.path, "preset")
+    try:
+        preset = PresetFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = format_validation_errors(exc, info.path, PresetFile)
+        raise ConfigError(f"invalid preset {name!r}", file=info.path, problems=problems) from None
+    layer = preset.model_dump(include=set(SETTINGS_SECTIONS), exclude_unset=True)
+    base = _preset_layers(preset.extends, (*seen, name)) if preset.extends else []
+    return [*base, (f"preset {name} ({info.path})", layer)]
+
+
+def merge_settings(layers: list[tuple[str, dict[str, Any]]]) -> Settings:
+    merged: dict[str, Any] = Settings().model_dump()
+    for _, layer in layers:
+        merged = deep_merge(merged, layer)
+    return Settings.model_validate(merged)
+
+
+def load_preset_settings(name: str) -> Settings:
+    """Built-in defaults merged with the named preset (and what it extends)."""
+    return merge_settings(_preset_layers(name))
+
+
+def _resolve(base_dir: Path, value: Path | None) -> Path | None:
+    if value is None:
+        return None
+    value = value.expanduser()
+    return Path(os.path.abspath(value if value.is_absolute() else base_dir / value))
+
+
+def load_job(
+    path: Path,
+    *,
+    preset_override: str | None = None,
+    output_override: Path | None = None,
+    flag_layer: dict[str, Any] | None = None,
+) -> Job:
+    """Read, validate and merge a job file. Raises ConfigError listing every problem."""
+    raw = read_toml(path, "job file")
+    try:
+        job_file = JobFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = format_validation_errors(exc, path, JobFile)
+        raise ConfigError(
+            f"invalid job file ({len(problems)} problem{'s' if len(problems) != 1 else ''})",
+            file=path,
+            problems=problems,
+        ) from None
+    base_dir = path.resolve().parent
+    preset_name = preset_override or job_file.preset
+    try:
+        preset_layers = _preset_layers(preset_name)
+    except ConfigError as exc:
+        if exc.file is None:
+            exc.file = str(path)
+        raise
+    job_layer = job_file.model_dump(include={"video", "audio", "light"}, exclude_unset=True)
+    layers = [*preset_layers, (f"job {path}", job_layer)]
+    if flag_layer:
+        layers.append(("command line", flag_layer))
+    try:
+        settings = merge_settings(layers)
+    except ValidationError as exc:
+        problems = format_validation_errors(exc, "command line", Settings)
+        raise ConfigError("invalid command-line settings", problems=problems) from None
+
+    main_path = _resolve(base_dir, job_file.input.main)
+    assert main_path is not None
+    output_path = output_override or _resolve(base_dir, job_file.output.path) or (base_dir / f"{path.stem}.mp4")
+    pips = tuple(
+        spec.model_copy(update={"source": _resolve(base_dir, spec.source)}) for spec in job_file.pip
+    )
+
+    def card(spec: CardSpec | None) -> CardSpec | None:
+        if spec is None:
+            return None
+        return spec.model_copy(
+            update={
+                "background_image": _resolve(base_dir, spec.background_image),
+                "audio": _resolve(base_dir, spec.audio),
+            }
+        )
+
+    return Job(
+        source=path,
+        preset_name=preset_name,
+        main_path=main_path,
+        output_path=output_path,
+        settings=settings,
+        pip=pips,
+        intro=card(job_file.intro),
+        outro=card(job_file.outro),
+        youtube=job_file.youtube,
+        layers=tuple(name for name, _ in layers),
+    )
+
+
+def quick_job(
+    input_path: Path,
+    output_path: Path,
+    *,
+    preset_name: str = "youtube",
+    flag_layer: dict[str, Any] | None = None,
+) -> Job:
+    """A job for `wayfinder render INPUT -o OUT` with no job file."""
+    layers = _preset_layers(preset_name)
+    if flag_layer:
+        layers.append(("command line", flag_layer))
+    return Job(
+        source=None,
+        preset_name=preset_name,
+        main_path=input_path,
+        output_path=output_path,
+        settings=merge_settings(layers),
+        layers=tuple(name for name, _ in layers),
+    )

@@ -1,0 +1,225 @@
+"""Probing media files with PyAV: what streams a file has and whether they are usable.
+
+No ffprobe binary is needed. Only packets are read (plus the first video frame, for the
+display rotation); nothing is fully decoded. Bad files raise InputError naming the file
+and the problem: missing, not media, corrupt or truncated, too short.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from pipeline.errors import InputError
+
+MIN_DURATION_S = 0.4  # one 400 ms loudness block: anything shorter cannot be measured
+VFR_SAMPLE_PACKETS = 300
+VFR_JITTER_RATIO = 0.1
+
+
+@dataclass(frozen=True)
+class VideoStreamInfo:
+    index: int
+    codec: str
+    profile: str | None
+    width_px: int
+    height_px: int
+    pix_fmt: str | None
+    fps: float
+    variable_frame_rate: bool
+    rotation_deg: int
+
+    @property
+    def display_width_px(self) -> int:
+        return self.height_px if self.rotation_deg % 180 else self.width_px
+
+    @property
+    def display_height_px(self) -> int:
+        return self.width_px if self.rotation_deg % 180 else self.height_px
+
+
+@dataclass(frozen=True)
+class AudioStreamInfo:
+    index: int
+    codec: str
+    sample_rate_hz: int
+    channels: int
+    layout: str
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    container: str
+    duration_s: float
+    size_bytes: int
+    video: VideoStreamInfo | None
+    audio: tuple[AudioStreamInfo, ...]
+
+    @property
+    def first_audio(self) -> AudioStreamInfo | None:
+        return self.audio[0] if self.audio else None
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["duration_s"] = round(self.duration_s, 3)
+        if self.video is not None:
+            data["video"]["fps"] = round(self.video.fps, 3)
+            data["video"]["display_width_px"] = self.video.display_width_px
+            data["video"]["display_height_px"] = self.video.display_height_px
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def _rotation_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """Display rotation in degrees counter-clockwise (0, 90, 180, 270) from the first frame."""
+    try:
+        for frame in container.decode(stream):
+            rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+            return int(90 * round(rotation / 90)) % 360
+    except av.error.FFmpegError:
+        return 0
+    return 0
+
+
+def _frame_rate(stream: av.video.stream.VideoStream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return float(rate)
+    return 0.0
+
+
+def _is_variable_rate(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> bool:
+    """True if the presentation times of the first packets are not evenly spaced."""
+    pts: list[int] = []
+    for packet in container.demux(stream):
+        if packet.pts is not None:
+            pts.append(packet.pts)
+        if len(pts) >= VFR_SAMPLE_PACKETS:
+            break
+    if len(pts) < 3:
+        return False
+    deltas = np.diff(np.sort(np.asarray(pts, dtype=np.float64)))
+    deltas = deltas[deltas > 0]
+    if deltas.size < 2:
+        return False
+    # Timestamps are rounded to the time base, so allow one tick of jitter.
+    median = float(np.median(deltas))
+    spread = float(np.max(np.abs(deltas - median)))
+    return spread > max(1.0, VFR_JITTER_RATIO * median)
+
+
+def _check_not_truncated(path: Path, duration_s: float) -> None:
+    """Raise InputError if the file was cut off or its end is unreadable.
+
+    Indexed containers (MP4, MOV) say where every packet lives: an index that points
+    past the end of the file means the file was cut. Others get a seek near the end
+    and must yield a packet there.
+    """
+    size_bytes = path.stat().st_size
+    try:
+        with av.open(str(path)) as container:
+            for stream in container.streams:
+                entries = stream.index_entries
+                if len(entries):
+                    last = entries[len(entries) - 1]
+                    if last.pos + last.size > size_bytes:
+                        raise InputError(
+                            f"truncated media: {size_bytes} bytes, but its index needs "
+                            f"{last.pos + last.size} ({stream.type} stream #{stream.index})",
+                            file=path,
+                        )
+            if duration_s <= 1.0:
+                return
+            container.seek(int((duration_s - 0.5) * av.time_base), any_frame=False, backward=True)
+            for packet in container.demux():
+                if packet.size:
+                    return
+    except av.error.FFmpegError as exc:
+        raise InputError(f"corrupt or truncated media: {exc}", file=path) from None
+    raise InputError(
+        f"truncated media: no data near the end (container says {duration_s:.2f} s)", file=path
+    )
+
+
+def probe(path: Path) -> MediaInfo:
+    """Describe a media file. Raises InputError for anything a render cannot use."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=path)
+    if path.is_dir():
+        raise InputError("is a folder, not a media file", file=path)
+    try:
+        container = av.open(str(path))
+    except av.error.InvalidDataError:
+        raise InputError("not a media file (no known container format)", file=path) from None
+    except av.error.PermissionError:
+        raise InputError("not readable (permission denied)", file=path) from None
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot open media: {exc}", file=path) from None
+
+    with container:
+        video_streams = [s for s in container.streams.video if s.codec_context is not None]
+        # Cover art is a one-frame "video" stream; it is not the programme's picture.
+        video_streams = [s for s in video_streams if not (s.disposition & av.stream.Disposition.attached_pic)]
+        audio_streams = list(container.streams.audio)
+        if not video_streams and not audio_streams:
+            raise InputError("no audio or video stream", file=path)
+
+        duration_s = (container.duration or 0) / av.time_base
+        if duration_s <= 0:
+            stream = (video_streams or audio_streams)[0]
+            if stream.duration and stream.time_base:
+                duration_s = float(stream.duration * stream.time_base)
+
+        video: VideoStreamInfo | None = None
+        if video_streams:
+            stream = video_streams[0]
+            ctx = stream.codec_context
+            if not ctx.width or not ctx.height:
+                raise InputError("video stream has no frame size (corrupt header)", file=path, field="video")
+            variable = _is_variable_rate(container, stream)
+            container.seek(0)
+            rotation = _rotation_of(container, stream)
+            video = VideoStreamInfo(
+                index=stream.index,
+                codec=ctx.name,
+                profile=stream.profile,
+                width_px=ctx.width,
+                height_px=ctx.height,
+                pix_fmt=ctx.pix_fmt,
+                fps=_frame_rate(stream),
+                variable_frame_rate=variable,
+                rotation_deg=rotation,
+            )
+        audio = tuple(
+            AudioStreamInfo(
+                index=s.index,
+                codec=s.codec_context.name,
+                sample_rate_hz=int(s.rate or 0),
+                channels=int(s.channels or 0),
+                layout=s.layout.name if s.layout else f"{s.channels} channels",
+            )
+            for s in audio_streams
+        )
+
+    if duration_s < MIN_DURATION_S:
+        raise InputError(
+            f"clip is {duration_s:.2f} s long; at least {MIN_DURATION_S} s is needed", file=path
+        )
+    _check_not_truncated(path, duration_s)
+    return MediaInfo(
+        path=path,
+        container=container.format.name,
+        duration_s=duration_s,
+        size_bytes=path.stat().st_size,
+        video=video,
+        audio=audio,
+    )

@@ -1,0 +1,172 @@
+"""One render, start to finish: probe, measure, plan, run, verify, put in place, report.
+
+The output is written to a hidden partial file beside the target and renamed into place
+only after ffmpeg succeeded and the result was checked; on any failure or interruption
+the partial file is removed. A JSON report (`<output>.wayfinder.json`) records what was
+measured and decided.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.audio import loudnorm
+from pipeline.config import Job
+from pipeline.errors import AudioError, InputError, OutputError, RenderError, WayfinderError
+from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
+from pipeline.plan import RenderPlan, build_render_plan, container_for
+from pipeline.probe import MediaInfo, probe
+
+NoteCallback = Callable[[str], None]
+DURATION_TOLERANCE_S = 0.25
+
+
+@dataclass
+class RenderResult:
+    job: Job
+    plan: RenderPlan
+    input_info: MediaInfo
+    output_info: MediaInfo | None = None
+    report_path: Path | None = None
+    measurements: dict[str, object] = field(default_factory=dict)
+    wall_time_s: float = 0.0
+
+
+def report_path_for(output_path: Path) -> Path:
+    return output_path.with_name(output_path.name + ".wayfinder.json")
+
+
+def check_output_target(output_path: Path, *, force: bool) -> None:
+    """Refuse to overwrite without --force; create the folder; make sure it is writable."""
+    container_for(output_path)
+    if output_path.exists() and not force:
+        raise OutputError("output exists; use --force to overwrite it", file=output_path)
+    folder = output_path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder: {exc.strerror}", file=folder) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError("output folder is not writable", file=folder)
+
+
+def plan_job(job: Job, *, on_note: NoteCallback | None = None) -> tuple[MediaInfo, RenderPlan, dict[str, object]]:
+    """Probe and measure the input, then build the plan. Writes nothing."""
+    note = on_note or (lambda _text: None)
+    info = probe(job.main_path)
+    if info.video is None and container_for(job.output_path)[1] and not info.audio:
+        raise InputError("no video or audio stream to render", file=job.main_path)
+    measurements: dict[str, object] = {}
+    audio_filters = None
+    notes: list[str] = []
+    audio_settings = job.settings.audio
+    if info.first_audio is None:
+        if audio_settings.required:
+            raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
+        notes.append("no audio stream: video rendered without audio, loudness skipped")
+    elif audio_settings.normalize:
+        measured = loudnorm.measure_loudnorm(info, audio_settings)
+        measurements["input_loudnorm"] = measured.to_dict()
+        audio_filters = loudnorm.build_normalize_filters(audio_settings, measured)
+    else:
+        notes.append("audio normalization is off: audio re-encoded without gain")
+    if info.first_audio is not None and info.first_audio.channels not in (audio_settings.channels,):
+        notes.append(
+            f"{info.first_audio.layout} audio converted to "
+            f"{'stereo' if audio_settings.channels == 2 else 'mono'}"
+        )
+    if info.first_audio is not None and info.first_audio.sample_rate_hz != audio_settings.sample_rate_hz:
+        notes.append(f"audio resampled from {info.first_audio.sample_rate_hz} Hz to {audio_settings.sample_rate_hz} Hz")
+    plan = build_render_plan(job, info, audio_filters, notes=notes)
+    for text in plan.notes:
+        note(text)
+    return info, plan, measurements
+
+
+def verify_output(plan: RenderPlan, job: Job, path: Path) -> MediaInfo:
+    """Check the written file before it is put in place."""
+    info = probe(path)
+    problems = []
+    if plan.video_mode != "none" and info.video is None:
+        problems.append("no video stream in the output")
+    if plan.audio_mode != "none":
+        audio = info.first_audio
+        if audio is None:
+            problems.append("no audio stream in the output")
+        elif audio.sample_rate_hz != job.settings.audio.sample_rate_hz:
+            problems.append(f"audio at {audio.sample_rate_hz} Hz, expected {job.settings.audio.sample_rate_hz}")
+    if abs(info.duration_s - plan.duration_s) > max(DURATION_TOLERANCE_S, 0.02 * plan.duration_s):
+        problems.append(
+            f"output is {info.duration_s:.2f} s long but the input is {plan.duration_s:.2f} s "
+            "(input corrupt or truncated?)"
+        )
+    if problems:
+        raise RenderError("; ".join(problems), file=job.main_path)
+    return info
+
+
+def write_report(result: RenderResult) -> Path:
+    plan = result.plan
+    report = {
+        "wayfinder_version": __version__,
+        "job": str(result.job.source) if result.job.source else None,
+        "preset": result.job.preset_name,
+        "settings_layers": list(result.job.layers),
+        "input": result.input_info.to_dict(),
+        "output": result.output_info.to_dict() if result.output_info else None,
+        "video_mode": plan.video_mode,
+        "audio_mode": plan.audio_mode,
+        "notes": list(plan.notes),
+        "measurements": result.measurements,
+        "settings": result.job.settings.model_dump(mode="json"),
+        "command": plan.command_line(),
+        "wall_time_s": round(result.wall_time_s, 3),
+    }
+    path = report_path_for(plan.output_path)
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+def remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def run_render(
+    job: Job,
+    *,
+    force: bool = False,
+    on_progress: ProgressCallback | None = None,
+    on_note: NoteCallback | None = None,
+) -> RenderResult:
+    """Render `job` to its output path. Leaves nothing behind on failure."""
+    started = time.monotonic()
+    check_output_target(job.output_path, force=force)
+    find_ffmpeg()
+    info, plan, measurements = plan_job(job, on_note=on_note)
+    remove_quietly(plan.partial_path)
+    result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)
+    try:
+        run_ffmpeg(plan.args, total_s=plan.duration_s, on_progress=on_progress, what="render", file=job.main_path)
+        result.output_info = verify_output(plan, job, plan.partial_path)
+        os.replace(plan.partial_path, plan.output_path)
+    except WayfinderError:
+        remove_quietly(plan.partial_path)
+        raise
+    except BaseException:
+        remove_quietly(plan.partial_path)
+        raise
+    result.output_info = MediaInfo(**{**result.output_info.__dict__, "path": plan.output_path})
+    result.wall_time_s = time.monotonic() - started
+    result.report_path = write_report(result)
+    return result

@@ -1,0 +1,161 @@
+"""Deterministic demo media, synthesized with ffmpeg's lavfi sources (no downloads).
+
+The set: a walkthrough-like main video (1080p30, 20 s, moving detail, underexposed with
+a warm cast, speech-like audio with room noise, 60 Hz hum and a level jump between two
+"speakers"), a talking-head-like inset (10 s, 25 fps, its own voice), a speech-only WAV,
+and an SRT caption file for the main video. Used by `wayfinder samples`, `make demo` and
+the tests (which ask for smaller sizes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.media import run_ffmpeg
+
+SPEECH_RATE_HZ = 48000
+
+
+@dataclass(frozen=True)
+class SpeechSpec:
+    """How the speech-like signal is made; tests derive expected values from this."""
+
+    duration_s: float = 20.0
+    switch_s: float = 10.0  # speaker 2 starts here
+    f0_a_hz: float = 130.0
+    f0_b_hz: float = 210.0
+    amplitude_a: float = 0.30
+    amplitude_b: float = 0.075  # 12 dB quieter: the level jump a leveler should fix
+    syllable_hz: float = 4.0
+    phrase_s: float = 4.0  # each phrase: 3 s of syllables, then 1 s of pause
+    pause_s: float = 1.0
+    hum_hz: float = 60.0
+    hum_amplitude: float = 0.01  # -40 dBFS fundamental, plus 3rd harmonic at -46 dBFS
+    noise_amplitude: float = 0.004
+    seed: int = 7
+
+
+def speech_expression(spec: SpeechSpec, phase: str = "") -> str:
+    """An aevalsrc expression: voice-band harmonics, syllable envelope, pauses, hum.
+
+    Commas are escaped for the filter-graph level, since the expression is placed inside
+    an option value.
+    """
+    def voice(f0: str) -> str:
+        # Harmonics up to ~3 kHz with a 1/k roll-off: the energy sits in the voice band.
+        return "+".join(f"sin(2*PI*{k}*{f0}*t{phase})/{k}" for k in range(1, 15))
+
+    speaker = f"lt(t,{spec.switch_s})"
+    f0 = f"if({speaker},{spec.f0_a_hz},{spec.f0_b_hz})"
+    amplitude = f"if({speaker},{spec.amplitude_a},{spec.amplitude_b})"
+    envelope = f"pow(abs(sin(PI*{spec.syllable_hz / 2}*t)),2)"
+    talking = f"lt(mod(t,{spec.phrase_s}),{spec.phrase_s - spec.pause_s})"
+    hum = f"{spec.hum_amplitude}*sin(2*PI*{spec.hum_hz}*t)+{spec.hum_amplitude / 2}*sin(2*PI*{3 * spec.hum_hz}*t)"
+    return f"{amplitude}*{talking}*{envelope}*(({voice(f0)})/3.3)+{hum}"
+
+
+def _speech_input(spec: SpeechSpec, duration_s: float) -> list[str]:
+    expr = speech_expression(spec).replace(",", "\\,")
+    noise = (
+        f"anoisesrc=color=pink:amplitude={spec.noise_amplitude}:seed={spec.seed}"
+        f":sample_rate={SPEECH_RATE_HZ}:duration={duration_s}"
+    )
+    graph = (
+        f"aevalsrc=exprs={expr}:sample_rate={SPEECH_RATE_HZ}:duration={duration_s}[v];"
+        f"{noise}[n];[v][n]amix=inputs=2:normalize=0:duration=first,"
+        f"pan=stereo|c0=c0|c1=c0[out]"
+    )
+    return ["-f", "lavfi", "-i", graph.replace("[out]", "")]
+
+
+def make_main_video(
+    path: Path,
+    *,
+    width_px: int = 1920,
+    height_px: int = 1080,
+    fps: int = 30,
+    duration_s: float = 20.0,
+    speech: SpeechSpec | None = None,
+    x264_preset: str = "veryfast",
+) -> Path:
+    """A walkthrough-like clip: moving test pattern, about 1.5 EV dark, warm cast."""
+    speech = speech or SpeechSpec(duration_s=duration_s, switch_s=duration_s / 2)
+    video = (
+        f"testsrc2=size={width_px}x{height_px}:rate={fps}:duration={duration_s},"
+        # Underexpose (about -1.5 EV on linear light) and warm the cast (red up, blue down).
+        "colorchannelmixer=rr=0.42:gg=0.35:bb=0.26"
+    )
+    args = [
+        "-y", "-f", "lavfi", "-i", video, *_speech_input(speech, duration_s),
+        "-map", "0:v", "-map", "1:a",
+        "-c:v", "libx264", "-preset", x264_preset, "-crf", "20", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "192k", "-ar", str(SPEECH_RATE_HZ),
+        "-shortest", "-movflags", "+faststart", str(path),
+    ]
+    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
+    return path
+
+
+def make_inset_video(
+    path: Path,
+    *,
+    width_px: int = 640,
+    height_px: int = 480,
+    fps: int = 25,
+    duration_s: float = 10.0,
+) -> Path:
+    """A talking-head-like inset: a different size and rate, its own voice."""
+    speech = SpeechSpec(duration_s=duration_s, switch_s=duration_s + 1, f0_a_hz=180.0, amplitude_a=0.2,
+                        hum_amplitude=0.0, seed=11)
+    video = (
+        f"testsrc=size={width_px}x{height_px}:rate={fps}:duration={duration_s},"
+        "hue=h=60:s=0.6"
+    )
+    args = [
+        "-y", "-f", "lavfi", "-i", video, *_speech_input(speech, duration_s),
+        "-map", "0:v", "-map", "1:a",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "22", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart", str(path),
+    ]
+    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
+    return path
+
+
+def make_speech_wav(path: Path, *, duration_s: float = 20.0) -> Path:
+    speech = SpeechSpec(duration_s=duration_s, switch_s=duration_s / 2)
+    args = ["-y", *_speech_input(speech, duration_s), "-c:a", "pcm_s16le", str(path)]
+    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
+    return path
+
+
+def write_srt(path: Path, *, duration_s: float = 20.0) -> Path:
+    lines = [
+        "Welcome to the Riverside Clinic walkthrough.",
+        "From the parking ramp, take the lift to level 2.",
+        "Follow the blue line to the main entrance.",
+        "The clinic desk is on your right, past the pharmacy.",
+    ]
+    step_s = duration_s / len(lines)
+
+    def stamp(seconds: float) -> str:
+        ms = int(round(seconds * 1000))
+        return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    blocks = [
+        f"{i + 1}\n{stamp(i * step_s)} --> {stamp((i + 1) * step_s - 0.2)}\n{text}\n"
+        for i, text in enumerate(lines)
+    ]
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def write_samples(folder: Path) -> dict[str, Path]:
+    """Write the whole demo set into `folder` (created if needed); returns name -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "walkthrough": make_main_video(folder / "walkthrough.mp4"),
+        "guide": make_inset_video(folder / "guide.mp4"),
+        "speech": make_speech_wav(folder / "speech.wav"),
+        "captions": write_srt(folder / "walkthrough.srt"),
+    }
