@@ -24,7 +24,7 @@ demo: samples
 	$(BIN)/python samples/render_all.py
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -217,7 +217,14 @@ def build_render_plan(
             chain = chain.filter(
                 "scale", size_px[0], size_px[1],
                 out_color_matrix=settings.video.color, out_range="tv", flags="bicubic",
-            ).filter("setsar", "1").filter("format", settings.video.pix_fmt)
+            ).filter("setsar", "1").filter("format", settings.video.pix_fmt).filter(
+                # Frame tags win over encoder options in FFmpeg 7+, so tag the frames.
+                "setparams",
+                color_primaries=settings.video.color,
+                color_trc=settings.video.color,
+                colorspace=settings.video.color,
+                range="tv",
+            )
             streams.append(chain)
             output_options.update(build_video_encode_options(settings.video, fps))
     elif info.video is not None:

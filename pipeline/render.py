@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.audio import loudnorm
 from pipeline.config import Job
-from pipeline.errors import AudioError, InputError, OutputError, RenderError, WayfinderError
+from pipeline.errors import AudioError, ConfigError, InputError, OutputError, RenderError, WayfinderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.plan import RenderPlan, build_render_plan, container_for
 from pipeline.probe import MediaInfo, probe
@@ -56,9 +56,26 @@ def check_output_target(output_path: Path, *, force: bool) -> None:
         raise OutputError("output folder is not writable", file=folder)
 
 
+def refuse_unbuilt_features(job: Job) -> None:
+    """Features the schema accepts but the engine does not render yet: refuse, never ignore."""
+    unbuilt = []
+    if job.pip:
+        unbuilt.append("[[pip]]")
+    if job.intro or job.outro:
+        unbuilt.append("[intro]/[outro] cards")
+    if job.settings.light.mode == "auto":
+        unbuilt.append('light.mode = "auto"')
+    if unbuilt:
+        raise ConfigError(
+            f"not available in this version yet: {', '.join(unbuilt)}",
+            file=job.source or job.main_path,
+        )
+
+
 def plan_job(job: Job, *, on_note: NoteCallback | None = None) -> tuple[MediaInfo, RenderPlan, dict[str, object]]:
     """Probe and measure the input, then build the plan. Writes nothing."""
     note = on_note or (lambda _text: None)
+    refuse_unbuilt_features(job)
     info = probe(job.main_path)
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
         raise InputError("no video or audio stream to render", file=job.main_path)

@@ -1,0 +1,65 @@
+"""Ctrl-C or SIGTERM during a render: ffmpeg stops, the partial file goes, nothing is
+left running, and the exit code is non-zero."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.media import make_clip
+
+
+def processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if text in cmdline and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # long enough that a slow-preset encode is still running when the signal arrives
+    return make_clip(tmp_path_factory.mktemp("long") / "long.mp4", duration_s=40.0, size="640x360")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_ffmpeg_and_removes_the_partial_file(long_clip: Path, tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "interrupted.mp4"
+    partial = tmp_path / ".interrupted.mp4.partial"
+    job = tmp_path / "slow.toml"
+    job.write_text(
+        f'[input]\nmain = "{long_clip}"\n[output]\npath = "{out.name}"\n'
+        '[video]\nx264_preset = "veryslow"\n[light]\nmode = "manual"\nbrightness = 0.01\n'
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli.app", "render", str(job)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 0):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    assert partial.exists(), "the render never started writing"
+    assert processes_mentioning(str(partial)), "expected a running ffmpeg writing the partial file"
+
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode != 0
+    assert "interrupted" in stderr
+    assert not partial.exists() and not out.exists()
+    time.sleep(0.2)
+    assert processes_mentioning(str(partial)) == []

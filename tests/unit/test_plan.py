@@ -1,0 +1,166 @@
+"""The plan layer: exact ffmpeg argument lists for the decisions a render makes (no ffmpeg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import config
+from pipeline.audio.loudnorm import LoudnormMeasurement, build_normalize_filters
+from pipeline.errors import ConfigError
+from pipeline.plan import build_render_plan, partial_path_for, snap_fps
+from pipeline.probe import AudioStreamInfo, MediaInfo, VideoStreamInfo
+
+
+def media(
+    path: str = "/media/in.mp4",
+    *,
+    width: int = 1920,
+    height: int = 1080,
+    fps: float = 30.0,
+    codec: str = "h264",
+    pix_fmt: str = "yuv420p",
+    vfr: bool = False,
+    rotation: int = 0,
+    audio: tuple[AudioStreamInfo, ...] = (AudioStreamInfo(1, "aac", 48000, 2, "stereo"),),
+    video: bool = True,
+) -> MediaInfo:
+    return MediaInfo(
+        path=Path(path),
+        container="mov,mp4",
+        duration_s=20.0,
+        size_bytes=1,
+        video=VideoStreamInfo(0, codec, "High", width, height, pix_fmt, fps, vfr, rotation) if video else None,
+        audio=audio,
+    )
+
+
+def job(output: str = "/out/clip.mp4", preset: str = "youtube", **flags: dict) -> config.Job:
+    return config.quick_job(Path("/media/in.mp4"), Path(output), preset_name=preset, flag_layer=flags or None)
+
+
+MEASURED = LoudnormMeasurement(input_i=-27.5, input_tp=-9.0, input_lra=6.0, input_thresh=-38.0, target_offset=0.3)
+FORMAT = "[0:1]aresample=out_sample_rate=48000[s0];[s0]aformat=channel_layouts=stereo:sample_rates=48000[s1]"
+AUDIO_OUT = ["-ac", "2", "-ar", "48000", "-b:a", "384k", "-c:a", "aac"]
+
+
+def test_no_video_edits_copies_video_and_normalizes_audio() -> None:
+    the_job = job()
+    plan = build_render_plan(the_job, media(), build_normalize_filters(the_job.settings.audio, MEASURED))
+    loudnorm = (
+        "[s1]loudnorm=I=-14.0:LRA=11.0:TP=-1.0:linear=true:measured_I=-27.5:measured_LRA=6.0"
+        ":measured_TP=-9.0:measured_thresh=-38.0:offset=0.3[s2];[s2]aresample=out_sample_rate=48000[s3]"
+    )
+    assert plan.args == [
+        "-i", "file:/media/in.mp4",
+        "-filter_complex", f"{FORMAT};{loudnorm}",
+        "-map", "0:0", "-map", "[s3]",
+        "-f", "mp4", *AUDIO_OUT, "-c:v", "copy", "-map_chapters", "-1", "-map_metadata", "-1",
+        "-movflags", "+faststart",
+        "file:/out/.clip.mp4.partial", "-y",
+    ]
+    assert plan.video_mode == "copy" and plan.audio_mode == "normalize"
+    assert plan.partial_path == Path("/out/.clip.mp4.partial")
+
+
+def test_encode_follows_the_youtube_recommendations() -> None:
+    # a 4K HEVC source cannot be copied: scaled into 1080p and encoded per the preset
+    plan = build_render_plan(job(), media(width=3840, height=2160, codec="hevc"), None)
+    assert plan.video_mode == "encode"
+    assert plan.output_size_px == (1920, 1080)
+    args = plan.args
+    graph = args[args.index("-filter_complex") + 1]
+    assert graph.startswith(
+        "[0:0]scale=1920:1080:flags=bicubic:out_color_matrix=bt709:out_range=tv[s0];"
+        "[s0]setsar=1[s1];[s1]format=yuv420p[s2];"
+        "[s2]setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv[s3];"
+    )
+    def value(flag: str) -> str:
+        return args[args.index(flag) + 1]
+    assert value("-c:v") == "libx264"
+    assert value("-profile:v") == "high"
+    assert value("-pix_fmt") == "yuv420p"
+    assert value("-crf") == "18"
+    assert value("-preset") == "medium"
+    assert value("-g") == "15" and value("-keyint_min") == "15"  # closed GOP: half of 30 fps
+    assert value("-flags") == "+cgop" and value("-sc_threshold") == "0"
+    assert value("-r") == "30" and value("-fps_mode") == "cfr"
+    for flag in ("-colorspace", "-color_primaries", "-color_trc"):
+        assert value(flag) == "bt709"
+    assert value("-movflags") == "+faststart"
+    assert any("scaled 3840x2160 down to 1920x1080" in n for n in plan.notes)
+
+
+def test_gop_is_half_the_ntsc_rate_and_rate_is_exact() -> None:
+    plan = build_render_plan(job(), media(codec="mpeg4", fps=29.97), None)
+    args = plan.args
+    assert args[args.index("-r") + 1] == "30000/1001"
+    assert args[args.index("-g") + 1] == "15"
+    plan = build_render_plan(job(), media(codec="mpeg4", fps=59.94), None)
+    assert plan.args[plan.args.index("-g") + 1] == "30"
+
+
+def test_odd_size_is_made_even_and_said() -> None:
+    plan = build_render_plan(job(), media(width=641, height=361), None)
+    assert plan.output_size_px == (640, 360)
+    assert plan.video_mode == "encode"
+    assert any("odd frame size 641x361" in n for n in plan.notes)
+
+
+def test_rotation_uses_display_size() -> None:
+    # a portrait phone clip stored 1920x1080 with a 90 degree display rotation
+    plan = build_render_plan(job(), media(rotation=90, codec="hevc"), None)
+    assert plan.output_size_px == (606, 1080)
+
+
+def test_variable_frame_rate_is_rendered_constant() -> None:
+    plan = build_render_plan(job(), media(fps=29.93, vfr=True), None)
+    assert plan.video_mode == "encode"
+    assert plan.args[plan.args.index("-fps_mode") + 1] == "cfr"
+    assert plan.args[plan.args.index("-r") + 1] == "30000/1001"
+    assert any("variable frame rate" in n for n in plan.notes)
+
+
+def test_manual_light_puts_eq_and_temperature_before_scaling() -> None:
+    the_job = job(light={"mode": "manual", "brightness": 0.1, "gamma": 1.2, "temperature_shift_k": -800})
+    plan = build_render_plan(the_job, media(), None)
+    graph = plan.args[plan.args.index("-filter_complex") + 1]
+    assert graph.startswith(
+        "[0:0]eq=brightness=0.1:contrast=1.0:gamma=1.2:saturation=1.0[s0];"
+        "[s0]colortemperature=pl=1:temperature=5700.0[s1];[s1]scale="
+    )
+
+
+def test_audio_only_output_and_video_without_audio() -> None:
+    plan = build_render_plan(job("/out/talk.m4a", preset="podcast-audio"), media(), None)
+    assert plan.video_mode == "none" and "-c:v" not in plan.args
+    assert plan.args[plan.args.index("-f") + 1] == "ipod"
+    plan = build_render_plan(job(), media(audio=()), None)
+    assert plan.audio_mode == "none" and "-c:a" not in plan.args and plan.video_mode == "copy"
+
+
+def test_awkward_paths_stay_single_arguments() -> None:
+    nasty = "/media/it's [a]; b,c:d\\e ünï.mp4"
+    plan = build_render_plan(job("/out/x y';[z].mp4"), media(nasty), None)
+    assert plan.args[:2] == ["-i", f"file:{nasty}"]
+    assert plan.args[-2] == "file:/out/.x y';[z].mp4.partial"
+    # paths never enter the filter graph
+    graph = plan.args[plan.args.index("-filter_complex") + 1]
+    assert "it's" not in graph and "x y" not in graph and "/media/" not in graph
+
+
+def test_unknown_output_extension_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unsupported output extension '.avi'"):
+        build_render_plan(job("/out/x.avi"), media(), None)
+
+
+def test_partial_path_is_hidden_beside_the_target() -> None:
+    assert partial_path_for(Path("/a/b.mp4")) == Path("/a/.b.mp4.partial")
+
+
+def test_snap_fps_picks_the_nearest_standard_rate() -> None:
+    assert snap_fps(30.0) == 30.0
+    assert snap_fps(29.93) == 29.97
+    assert snap_fps(23.98) == 23.976
+    assert snap_fps(12.5) == 12.5
