@@ -22,6 +22,8 @@ from pipeline.errors import AudioError, ConfigError, InputError, OutputError, Re
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.plan import RenderPlan, build_render_plan, container_for
 from pipeline.probe import MediaInfo, probe
+from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
+from pipeline.video.prepare import PicturePrep, prepare_picture
 
 NoteCallback = Callable[[str], None]
 DURATION_TOLERANCE_S = 0.25
@@ -100,7 +102,13 @@ def plan_job(job: Job, *, on_note: NoteCallback | None = None) -> tuple[MediaInf
         )
     if info.first_audio is not None and info.first_audio.sample_rate_hz != audio_settings.sample_rate_hz:
         notes.append(f"audio resampled from {info.first_audio.sample_rate_hz} Hz to {audio_settings.sample_rate_hz} Hz")
-    plan = build_render_plan(job, info, audio_filters, notes=notes)
+    prep = PicturePrep()
+    if info.video is not None and has_video_edits(job):
+        size_px, _ = build_output_size(info.video, job.settings.video)
+        fps, _ = build_output_fps(info.video, job.settings.video)
+        prep = prepare_picture(job, info, size_px, fps)
+        measurements["picture"] = prep.report
+    plan = build_render_plan(job, info, audio_filters, prep=prep, notes=notes)
     for text in plan.notes:
         note(text)
     return info, plan, measurements

@@ -9,7 +9,8 @@ import pytest
 from pipeline import config
 from pipeline.audio.loudnorm import LoudnormMeasurement, build_normalize_filters
 from pipeline.errors import ConfigError
-from pipeline.plan import build_render_plan, partial_path_for, snap_fps
+from pipeline.plan import build_render_plan, partial_path_for
+from pipeline.video.compose import snap_fps
 from pipeline.probe import AudioStreamInfo, MediaInfo, VideoStreamInfo
 
 

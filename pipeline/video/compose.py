@@ -1,0 +1,141 @@
+"""The picture half of the render graph (pure): output size and rate, light correction,
+picture-in-picture and title cards, in ffmpeg-python streams.
+
+`pipeline.plan` calls, in order: `build_picture` (main video -> edited, scaled, tagged
+frames), `mix_pip_audio` (inset audio into the main audio, before normalization) and
+`join_cards` (intro/outro concatenated around the programme). Effectful preparation
+(frame analysis, rendering cards) happens before, in `pipeline.video.prepare`, and
+reaches these functions as a `PicturePrep`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import Job, LightSettings, VideoSettings
+from pipeline.probe import MediaInfo, VideoStreamInfo
+from pipeline.video.prepare import PicturePrep
+
+Filter = tuple[str, dict[str, object]]
+Stream = Any  # an ffmpeg-python stream node
+
+STANDARD_FPS = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0)
+
+
+def snap_fps(fps: float) -> float:
+    """Nearest standard rate within 1% (phone VFR averages like 29.93 become 29.97)."""
+    nearest = min(STANDARD_FPS, key=lambda standard: abs(fps - standard))
+    if abs(fps - nearest) / nearest < 0.01:
+        return nearest
+    return round(fps, 3)
+
+
+def format_fps(fps: float) -> str:
+    """Exact rationals for NTSC rates so the encoder gets 30000/1001, not 29.97."""
+    ntsc = {23.976: "24000/1001", 29.97: "30000/1001", 59.94: "60000/1001"}
+    return ntsc.get(fps, f"{fps:g}")
+
+
+def build_output_size(video: VideoStreamInfo, settings: VideoSettings) -> tuple[tuple[int, int], list[str]]:
+    """Display size fitted into the preset's box (never upscaled), made even for yuv420p."""
+    notes: list[str] = []
+    width, height = video.display_width_px, video.display_height_px
+    scale = min(1.0, settings.max_width_px / width, settings.max_height_px / height)
+    out_w = max(2, int(width * scale) // 2 * 2)
+    out_h = max(2, int(height * scale) // 2 * 2)
+    if scale < 1.0:
+        notes.append(f"scaled {width}x{height} down to {out_w}x{out_h} to fit {settings.max_width_px}x{settings.max_height_px}")
+    elif (width % 2) or (height % 2):
+        notes.append(f"odd frame size {width}x{height}: scaled to {out_w}x{out_h} (yuv420p needs even sizes)")
+    return (out_w, out_h), notes
+
+
+def build_output_fps(video: VideoStreamInfo, settings: VideoSettings) -> tuple[float, list[str]]:
+    notes: list[str] = []
+    if settings.fps is not None:
+        return settings.fps, notes
+    fps = snap_fps(video.fps) if video.fps > 0 else 30.0
+    if video.variable_frame_rate:
+        notes.append(f"variable frame rate: rendered at a constant {fps:g} fps")
+    return fps, notes
+
+
+def has_video_edits(job: Job) -> bool:
+    return bool(job.pip or job.intro or job.outro or job.settings.light.mode != "off")
+
+
+def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) -> list[str]:
+    """Why the source video cannot be copied as is (empty list: it can)."""
+    settings = job.settings.video
+    reasons = []
+    if not settings.copy_when_possible:
+        reasons.append("copy_when_possible is off")
+    if has_video_edits(job):
+        reasons.append("the job edits the picture")
+    if video.codec != "h264":
+        reasons.append(f"source codec is {video.codec}, not h264")
+    if video.pix_fmt != settings.pix_fmt:
+        reasons.append(f"source pixel format is {video.pix_fmt}, not {settings.pix_fmt}")
+    if (video.display_width_px, video.display_height_px) != size_px:
+        reasons.append("the frame size changes")
+    if video.variable_frame_rate:
+        reasons.append("the source has a variable frame rate")
+    if settings.fps is not None and abs(settings.fps - video.fps) > 0.01:
+        reasons.append("the frame rate changes")
+    return reasons
+
+
+def build_light_filters(light: LightSettings, prep: PicturePrep) -> list[Filter]:
+    """Manual light correction: eq for exposure and colour, colortemperature for the cast."""
+    if light.mode != "manual":
+        return []
+    filters: list[Filter] = []
+    if (light.brightness, light.contrast, light.gamma, light.saturation) != (0.0, 1.0, 1.0, 1.0):
+        filters.append(("eq", {
+            "brightness": light.brightness,
+            "contrast": light.contrast,
+            "gamma": light.gamma,
+            "saturation": light.saturation,
+        }))
+    if light.temperature_shift_k:
+        # colortemperature renders the picture as if lit by `temperature`; 6500 K is neutral,
+        # so a positive shift warms and a negative one cools.
+        filters.append(("colortemperature", {"temperature": 6500 + light.temperature_shift_k, "pl": 1}))
+    return filters
+
+
+def build_picture(
+    video_in: Stream,
+    job: Job,
+    info: MediaInfo,
+    size_px: tuple[int, int],
+    fps: float,
+    prep: PicturePrep,
+) -> Stream:
+    """Main video in, finished programme picture out: light, insets, scale, BT.709 tags."""
+    settings = job.settings.video
+    chain = video_in
+    for name, options in build_light_filters(job.settings.light, prep):
+        chain = chain.filter(name, **options)
+    chain = chain.filter(
+        "scale", size_px[0], size_px[1],
+        out_color_matrix=settings.color, out_range="tv", flags="bicubic",
+    ).filter("setsar", "1").filter("format", settings.pix_fmt).filter(
+        # Frame tags win over encoder options in FFmpeg 7+, so tag the frames.
+        "setparams",
+        color_primaries=settings.color,
+        color_trc=settings.color,
+        colorspace=settings.color,
+        range="tv",
+    )
+    return chain
+
+
+def mix_pip_audio(audio: Stream, job: Job, prep: PicturePrep) -> Stream:
+    """Inset audio (`mix` or `duck`) into the main audio; before loudness normalization."""
+    return audio
+
+
+def join_cards(video: Stream | None, audio: Stream | None, job: Job, prep: PicturePrep) -> tuple[Stream | None, Stream | None]:
+    """Intro and outro cards concatenated around the programme."""
+    return video, audio
