@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,12 @@ from pathlib import Path
 from pipeline.errors import Cancelled, RenderError, ToolError
 
 STDERR_TAIL_LINES = 12
+
+# Every ffmpeg started by run_ffmpeg, so that a Ctrl-C in the main thread can stop the
+# ones that worker threads (batch renders) are waiting on.
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+_cancelled = threading.Event()
 
 
 @functools.cache
@@ -116,6 +121,24 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def terminate_all_running() -> int:
+    """Stop every ffmpeg this process started and refuse new ones until `allow_new_runs()`.
+
+    Their `run_ffmpeg` calls raise Cancelled, so each caller cleans up its own partial
+    file. Returns how many were running.
+    """
+    _cancelled.set()
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        _terminate(process)
+    return len(processes)
+
+
+def allow_new_runs() -> None:
+    _cancelled.clear()
+
+
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -131,6 +154,8 @@ def run_ffmpeg(
     Raises RenderError (with ffmpeg's last stderr lines) on a non-zero exit when `check`,
     Cancelled on KeyboardInterrupt. The child never outlives this call.
     """
+    if _cancelled.is_set():
+        raise Cancelled(f"{what} not started: the run was cancelled", file=file)
     argv = [find_ffmpeg(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *args]
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     full: list[str] = []
@@ -143,6 +168,8 @@ def run_ffmpeg(
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    with _running_lock:
+        _running.add(process)
 
     def read_stderr() -> None:
         assert process.stderr is not None
@@ -174,7 +201,11 @@ def run_ffmpeg(
         raise
     finally:
         stderr_thread.join(timeout=5)
+        with _running_lock:
+            _running.discard(process)
 
+    if _cancelled.is_set() and process.returncode != 0:
+        raise Cancelled(f"{what} cancelled", file=file)
     result = FfmpegResult(process.returncode, list(tail), "\n".join(full))
     if check and process.returncode != 0:
         last = result.stderr_tail[-1] if result.stderr_tail else f"exit code {process.returncode}"
@@ -182,6 +213,3 @@ def run_ffmpeg(
     return result
 
 
-def wait_for_stop(timeout_s: float = 0.0) -> None:
-    """Small helper for callers that poll: sleeps without swallowing Ctrl-C."""
-    time.sleep(timeout_s)

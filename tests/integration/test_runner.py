@@ -1,0 +1,54 @@
+"""The runner: argument lists, progress events, stderr tail, and stopping from another thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import Cancelled, RenderError
+from pipeline.media import allow_new_runs, run_ffmpeg, terminate_all_running
+
+
+def test_progress_events_and_success(tmp_path: Path) -> None:
+    events = []
+    out = tmp_path / "tone.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=2", str(out)], total_s=2.0, on_progress=events.append)
+    assert out.is_file()
+    assert events[-1].done and events[-1].out_time_s == pytest.approx(2.0, abs=0.05)
+
+
+def test_failure_carries_the_stderr_tail(tmp_path: Path) -> None:
+    with pytest.raises(RenderError) as caught:
+        run_ffmpeg(["-i", str(tmp_path / "absent.wav"), "-f", "null", "-"], file=tmp_path / "absent.wav")
+    assert "No such file or directory" in caught.value.message
+    assert caught.value.details and caught.value.file == str(tmp_path / "absent.wav")
+
+
+def test_terminate_all_running_cancels_worker_threads(tmp_path: Path) -> None:
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            # an endless source: only a cancel ends it
+            run_ffmpeg(["-re", "-f", "lavfi", "-i", "sine", "-f", "null", "-"])
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)
+    try:
+        assert terminate_all_running() == 2
+        for worker in workers:
+            worker.join(timeout=10)
+        assert all(not worker.is_alive() for worker in workers)
+        assert len(errors) == 2 and all(isinstance(e, Cancelled) for e in errors)
+        with pytest.raises(Cancelled):
+            run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=0.1", "-f", "null", "-"])
+    finally:
+        allow_new_runs()
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=0.1", "-f", "null", "-"])
