@@ -1,0 +1,300 @@
+"""The SQLite state store: resumable upload sessions, the upload ledger, cached playlist
+ids, quota spent, and cached file hashes. The upload queue adds its tables here too.
+
+One file (`<state dir>/state.sqlite3`, mode 0600 because a session URI lets anyone
+holding it add bytes to an upload) in WAL mode so a reader never blocks the uploader.
+Every change runs in a transaction (`BEGIN IMMEDIATE`), so a process killed at any
+moment leaves either the old or the new row, never half of one. Schema changes are
+numbered migrations tracked in `PRAGMA user_version`; append, never edit, a migration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+STATE_FILE_NAME = "state.sqlite3"
+HASH_BLOCK_BYTES = 1024 * 1024
+
+MIGRATIONS: list[str] = [
+    # 1: YouTube uploads.
+    """
+    CREATE TABLE upload_sessions (
+        file_sha256 TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        file_size_bytes INTEGER NOT NULL,
+        metadata_sha256 TEXT NOT NULL,
+        session_uri TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        bytes_confirmed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (file_sha256, channel_id)
+    );
+    CREATE TABLE uploads (
+        video_id TEXT PRIMARY KEY,
+        file_sha256 TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        title TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL
+    );
+    CREATE INDEX uploads_by_content ON uploads (file_sha256, channel_id, uploaded_at);
+    CREATE TABLE upload_steps (
+        video_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        done_at TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (video_id, step)
+    );
+    CREATE TABLE playlists (
+        channel_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        playlist_id TEXT NOT NULL,
+        cached_at TEXT NOT NULL,
+        PRIMARY KEY (channel_id, name)
+    );
+    CREATE TABLE quota_spent (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at_utc TEXT NOT NULL,
+        quota_day TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        method TEXT NOT NULL,
+        cost INTEGER NOT NULL
+    );
+    CREATE INDEX quota_by_day ON quota_spent (quota_day, bucket);
+    CREATE TABLE file_hashes (
+        path TEXT PRIMARY KEY,
+        size_bytes INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    """,
+]
+
+
+def utc_now_text() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """A resumable session recorded before its first byte was sent."""
+
+    file_sha256: str
+    channel_id: str
+    file_size_bytes: int
+    metadata_sha256: str
+    session_uri: str
+    file_path: str
+    bytes_confirmed: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A finished upload: this content is already this video on this channel."""
+
+    video_id: str
+    file_sha256: str
+    channel_id: str
+    file_path: str
+    title: str
+    uploaded_at: str
+
+
+class StateStore:
+    """The state database. Open with `StateStore.open()`; use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            # Create it 0600 before sqlite does, so it is never readable by others.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    @classmethod
+    def open(cls, directory: Path | None = None) -> StateStore:
+        if directory is None:
+            from pipeline.paths import state_dir
+
+            directory = state_dir()
+        return cls(Path(directory) / STATE_FILE_NAME)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; the lock is taken at the start so two writers never interleave."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in (s.strip() for s in script.split(";")):
+                    if statement:
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    # --- resumable sessions -------------------------------------------------------------
+
+    def get_session(self, file_sha256: str, channel_id: str) -> UploadSession | None:
+        row = self._db.execute(
+            "SELECT * FROM upload_sessions WHERE file_sha256 = ? AND channel_id = ?",
+            (file_sha256, channel_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return UploadSession(
+            file_sha256=row["file_sha256"], channel_id=row["channel_id"],
+            file_size_bytes=row["file_size_bytes"], metadata_sha256=row["metadata_sha256"],
+            session_uri=row["session_uri"], file_path=row["file_path"],
+            bytes_confirmed=row["bytes_confirmed"],
+        )
+
+    def save_session(self, session: UploadSession) -> None:
+        now = utc_now_text()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO upload_sessions (file_sha256, channel_id, file_size_bytes,"
+                " metadata_sha256, session_uri, file_path, created_at, updated_at, bytes_confirmed)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session.file_sha256, session.channel_id, session.file_size_bytes,
+                 session.metadata_sha256, session.session_uri, session.file_path, now, now,
+                 session.bytes_confirmed),
+            )
+
+    def update_session_progress(self, file_sha256: str, channel_id: str, bytes_confirmed: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE upload_sessions SET bytes_confirmed = ?, updated_at = ?"
+                " WHERE file_sha256 = ? AND channel_id = ?",
+                (bytes_confirmed, utc_now_text(), file_sha256, channel_id),
+            )
+
+    def delete_session(self, file_sha256: str, channel_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM upload_sessions WHERE file_sha256 = ? AND channel_id = ?",
+                       (file_sha256, channel_id))
+
+    # --- the ledger of finished uploads ------------------------------------------------
+
+    def finish_upload(self, entry: LedgerEntry) -> None:
+        """Record a finished upload and forget its session, in one transaction."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO uploads (video_id, file_sha256, channel_id, file_path, title,"
+                " uploaded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.video_id, entry.file_sha256, entry.channel_id, entry.file_path, entry.title,
+                 entry.uploaded_at),
+            )
+            db.execute("DELETE FROM upload_sessions WHERE file_sha256 = ? AND channel_id = ?",
+                       (entry.file_sha256, entry.channel_id))
+
+    def find_upload(self, file_sha256: str, channel_id: str) -> LedgerEntry | None:
+        """The most recent finished upload of this content to this channel."""
+        row = self._db.execute(
+            "SELECT * FROM uploads WHERE file_sha256 = ? AND channel_id = ?"
+            " ORDER BY uploaded_at DESC, rowid DESC LIMIT 1",
+            (file_sha256, channel_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return LedgerEntry(**{key: row[key] for key in row.keys()})
+
+    def mark_step_done(self, video_id: str, step: str, detail: str = "") -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO upload_steps (video_id, step, done_at, detail) VALUES (?, ?, ?, ?)",
+                (video_id, step, utc_now_text(), detail),
+            )
+
+    def steps_done(self, video_id: str) -> dict[str, str]:
+        rows = self._db.execute("SELECT step, detail FROM upload_steps WHERE video_id = ?", (video_id,))
+        return {row["step"]: row["detail"] for row in rows}
+
+    # --- playlist ids -----------------------------------------------------------------
+
+    def cached_playlist(self, channel_id: str, name: str) -> str | None:
+        row = self._db.execute("SELECT playlist_id FROM playlists WHERE channel_id = ? AND name = ?",
+                               (channel_id, name)).fetchone()
+        return row["playlist_id"] if row else None
+
+    def cache_playlist(self, channel_id: str, name: str, playlist_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO playlists (channel_id, name, playlist_id, cached_at)"
+                       " VALUES (?, ?, ?, ?)", (channel_id, name, playlist_id, utc_now_text()))
+
+    def forget_playlist(self, channel_id: str, name: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM playlists WHERE channel_id = ? AND name = ?", (channel_id, name))
+
+    def any_cached_playlist(self, name: str) -> str | None:
+        """A cached id for this playlist name on any channel (dry runs do not know the channel)."""
+        row = self._db.execute("SELECT playlist_id FROM playlists WHERE name = ? ORDER BY cached_at DESC",
+                               (name,)).fetchone()
+        return row["playlist_id"] if row else None
+
+    # --- quota spent ------------------------------------------------------------------
+
+    def record_quota(self, method: str, bucket: str, cost: int, at: datetime, day: date) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO quota_spent (at_utc, quota_day, bucket, method, cost) VALUES (?, ?, ?, ?, ?)",
+                       (at.astimezone(timezone.utc).isoformat(timespec="seconds"), day.isoformat(),
+                        bucket, method, cost))
+
+    def quota_spent_on(self, day: date) -> dict[str, int]:
+        rows = self._db.execute("SELECT bucket, SUM(cost) AS spent FROM quota_spent WHERE quota_day = ?"
+                                " GROUP BY bucket", (day.isoformat(),))
+        return {row["bucket"]: int(row["spent"]) for row in rows}
+
+    # --- file hashes ------------------------------------------------------------------
+
+    def file_sha256(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
+        """sha256 of a file's content, cached by (path, size, mtime) so re-runs skip re-reading."""
+        resolved = path.resolve()
+        stat = resolved.stat()
+        row = self._db.execute("SELECT * FROM file_hashes WHERE path = ?", (str(resolved),)).fetchone()
+        if row and row["size_bytes"] == stat.st_size and row["mtime_ns"] == stat.st_mtime_ns:
+            return str(row["sha256"])
+        digest = sha256_of_file(resolved, on_bytes)
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO file_hashes (path, size_bytes, mtime_ns, sha256) VALUES (?, ?, ?, ?)",
+                       (str(resolved), stat.st_size, stat.st_mtime_ns, digest))
+        return digest
+
+
+def sha256_of_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
+    """Streamed sha256, memory bounded by one block."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(HASH_BLOCK_BYTES):
+            digest.update(block)
+            if on_bytes:
+                on_bytes(len(block))
+    return digest.hexdigest()

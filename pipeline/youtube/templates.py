@@ -1,0 +1,109 @@
+"""Metadata templates: finding them by name and rendering their text fields.
+
+A template is a TOML file named `NAME.toml` in `<config dir>/templates/` (the user's,
+which wins) or in the built-in `presets/templates/`. Text fields are Jinja2 templates
+rendered in a sandboxed environment with StrictUndefined: a template cannot reach
+Python internals, and a variable that was not given is an error naming the field and
+the variable, never an empty string in a published title.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+
+from pipeline.errors import ConfigError, UsageError
+from pipeline.youtube.metadata import TemplateFile, VarValue, parse_template
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+_ENVIRONMENT = SandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,  # plain text for YouTube, not HTML
+    keep_trailing_newline=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def template_dirs() -> list[Path]:
+    """Where templates are looked up, the user's folder first."""
+    from pipeline.paths import builtin_presets_dir, user_config_dir
+
+    return [user_config_dir() / "templates", builtin_presets_dir() / "templates"]
+
+
+def find_template(name: str) -> Path:
+    if not _NAME.match(name):
+        raise UsageError(f"template name {name!r} is not a plain name (letters, digits, _ . -)")
+    for folder in template_dirs():
+        candidate = folder / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    known = sorted({p.stem for folder in template_dirs() if folder.is_dir() for p in folder.glob("*.toml")})
+    raise ConfigError(
+        f"no metadata template named {name!r} (known: {', '.join(known) or 'none'})", field="template"
+    )
+
+
+def load_template(name: str) -> tuple[TemplateFile, Path]:
+    path = find_template(name)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the template: {exc}", file=path) from exc
+    return parse_template(data, file=path), path
+
+
+def parse_var_assignments(assignments: list[str]) -> dict[str, str]:
+    """`--var key=value` flags as a dict; the value keeps any further '=' signs."""
+    result: dict[str, str] = {}
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UsageError(f"--var {assignment!r}: expected key=value with a plain key (letters, digits, _)")
+        result[key] = value
+    return result
+
+
+def render_text(source: str, variables: Mapping[str, VarValue], *, field: str, problems: list[str]) -> str:
+    """Render one text field; a failure is added to `problems` (naming field and variable)."""
+    try:
+        return _ENVIRONMENT.from_string(source).render(dict(variables))
+    except UndefinedError as exc:
+        problems.append(f"{field}: {_undefined_message(exc)} (give it with --var or [youtube.vars])")
+    except TemplateError as exc:
+        line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        problems.append(f"{field}: template error{line}: {exc.message or exc}")
+    return ""
+
+
+def _undefined_message(exc: UndefinedError) -> str:
+    match = re.search(r"'([^']+)' is undefined", str(exc))
+    if match:
+        return f"variable {match.group(1)!r} is not defined"
+    return str(exc)
+
+
+def render_fields(fields: Mapping[str, Any], variables: Mapping[str, VarValue],
+                  problems: list[str], *, prefix: str = "") -> dict[str, Any]:
+    """Render the text fields (title, description, tags, playlist) of a metadata mapping."""
+    rendered: dict[str, Any] = dict(fields)
+    for key in ("title", "description", "playlist", "captions_name"):
+        value = fields.get(key)
+        if isinstance(value, str):
+            rendered[key] = render_text(value, variables, field=f"{prefix}{key}", problems=problems)
+    tags = fields.get("tags")
+    if isinstance(tags, list):
+        rendered["tags"] = [
+            render_text(tag, variables, field=f"{prefix}tags[{index}]", problems=problems)
+            for index, tag in enumerate(tags)
+        ]
+    return rendered
