@@ -57,7 +57,22 @@ class AudioSettings(StrictModel):
     normalize: bool = True
     target_lufs: float = Field(-14.0, ge=-40.0, le=-5.0)
     true_peak_dbtp: float = Field(-1.0, ge=-9.0, le=0.0)
-    loudness_range_lu: float = Field(11.0, ge=1.0, le=50.0)
+    # Closed loop: the encoded file must land within this of the target, or be corrected.
+    tolerance_lu: float = Field(0.2, ge=0.05, le=3.0)
+    # When gain would push the true peak over the ceiling: "limit" keeps the target
+    # loudness with an oversampled limiter; "lower-target" stays linear and lands quieter.
+    limiter_policy: Literal["limit", "lower-target"] = "limit"
+    # Headroom kept below the ceiling for the lossy encoder, which can raise peaks.
+    encoder_margin_db: float = Field(0.5, ge=0.0, le=3.0)
+    # Speech clean-up, in this order; each stage can be turned off.
+    highpass_hz: float = Field(80.0, ge=0.0, le=300.0, description="0 turns the high-pass off")
+    hum_removal: bool = True
+    hum_min_prominence_db: float = Field(10.0, ge=3.0, le=40.0)
+    noise_reduction: bool = True
+    noise_reduction_strength: float = Field(0.75, ge=0.0, le=1.0)
+    noise_reduction_max_db: float = Field(12.0, ge=0.0, le=30.0)
+    leveler: bool = True
+    leveler_max_gain_db: float = Field(12.0, ge=0.0, le=30.0)
 
 
 class LightSettings(StrictModel):

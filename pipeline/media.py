@@ -148,15 +148,20 @@ def run_ffmpeg(
     check: bool = True,
     what: str = "ffmpeg",
     file: str | Path | None = None,
+    stdout_sink: Callable[[bytes], None] | None = None,
+    stdout_chunk_bytes: int = 1 << 20,
 ) -> FfmpegResult:
     """Run ffmpeg with `args` (everything after the binary name).
 
-    Raises RenderError (with ffmpeg's last stderr lines) on a non-zero exit when `check`,
-    Cancelled on KeyboardInterrupt. The child never outlives this call.
+    With `stdout_sink`, ffmpeg's output goes to `pipe:1` in `args` and is handed to the
+    sink in chunks (no progress events then). Raises RenderError (with ffmpeg's last
+    stderr lines) on a non-zero exit when `check`, Cancelled on KeyboardInterrupt.
+    The child never outlives this call.
     """
     if _cancelled.is_set():
         raise Cancelled(f"{what} not started: the run was cancelled", file=file)
-    argv = [find_ffmpeg(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *args]
+    progress_args = ["-progress", "pipe:1"] if stdout_sink is None else []
+    argv = [find_ffmpeg(), "-hide_banner", "-nostdin", *progress_args, "-nostats", *args]
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     full: list[str] = []
 
@@ -184,6 +189,9 @@ def run_ffmpeg(
     stderr_thread.start()
     try:
         assert process.stdout is not None
+        if stdout_sink is not None:
+            while data := process.stdout.read(stdout_chunk_bytes):
+                stdout_sink(data)
         block: dict[str, str] = {}
         for raw in process.stdout:
             key, _, value = raw.decode("utf-8", "replace").strip().partition("=")

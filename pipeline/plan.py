@@ -15,7 +15,8 @@ from typing import Literal
 import ffmpeg
 
 from pipeline.audio import chain
-from pipeline.config import Job, VideoSettings
+from pipeline.audio.prepare import AudioPrep
+from pipeline.config import AudioSettings, Job, VideoSettings
 from pipeline.errors import ConfigError
 from pipeline.probe import MediaInfo
 from pipeline.video import compose
@@ -94,18 +95,34 @@ def build_video_encode_options(settings: VideoSettings, fps: float) -> dict[str,
     return options
 
 
+def build_audio_fix_args(
+    source: Path, destination: Path, muxer: str, settings: AudioSettings, filters: list[Filter]
+) -> list[str]:
+    """The closed loop's correction pass: video (if any) copied, audio re-processed."""
+    return [
+        "-i", f"file:{source.resolve()}",
+        "-map", "0:v?", "-c:v", "copy",
+        "-map", "0:a:0", "-af", chain.format_filter_chain(filters),
+        "-c:a", settings.codec, "-b:a", f"{settings.bitrate_kbps}k",
+        "-ar", str(settings.sample_rate_hz), "-ac", str(settings.channels),
+        "-map_metadata", "-1", "-map_chapters", "-1",
+        *(["-movflags", "+faststart"] if muxer in ("mp4", "mov", "ipod") else []),
+        "-f", muxer, "-y", f"file:{destination.resolve()}",
+    ]
+
+
 def build_render_plan(
     job: Job,
     info: MediaInfo,
-    audio_filters: list[Filter] | None,
+    audio_prep: AudioPrep | None,
     *,
     prep: PicturePrep | None = None,
     notes: list[str] | None = None,
 ) -> RenderPlan:
     """The one ffmpeg command of this render.
 
-    `audio_filters` is the normalization chain planned from the measurement (after the
-    format conversion); None means the audio is not normalized (no audio, or disabled).
+    `audio_prep` carries the clean-up stages and the gain planned from measurements; None
+    means the audio is only converted (no audio stream, or no analysis wanted).
     `prep` carries what the picture edits needed to read or make first.
     """
     prep = prep or PicturePrep()
@@ -142,11 +159,13 @@ def build_render_plan(
     audio_mode: Literal["normalize", "encode", "none"] = "none"
     audio = None
     if info.first_audio is not None:
-        audio_mode = "normalize" if audio_filters is not None else "encode"
+        gain_filters = list(audio_prep.gain_filters) if audio_prep and audio_prep.gain_filters else None
+        audio_mode = "normalize" if gain_filters is not None else "encode"
         audio = chain.build_sound(
             main[str(info.first_audio.index)],
             settings.audio,
-            audio_filters,
+            gain_filters,
+            cleanup_filters=list(audio_prep.cleanup_filters) if audio_prep else None,
             before_normalize=lambda stream: compose.mix_pip_audio(stream, job, prep),
         )
         output_options.update({

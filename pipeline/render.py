@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.audio import loudnorm
+from pipeline.audio.prepare import AudioPrep, prepare_audio
+from pipeline.audio.verify import verify_and_correct
 from pipeline.config import Job
 from pipeline.errors import AudioError, ConfigError, InputError, OutputError, RenderError, WayfinderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
@@ -74,7 +75,9 @@ def refuse_unbuilt_features(job: Job) -> None:
         )
 
 
-def plan_job(job: Job, *, on_note: NoteCallback | None = None) -> tuple[MediaInfo, RenderPlan, dict[str, object]]:
+def plan_job(
+    job: Job, *, on_note: NoteCallback | None = None
+) -> tuple[MediaInfo, RenderPlan, dict[str, object], AudioPrep | None]:
     """Probe and measure the input, then build the plan. Writes nothing."""
     note = on_note or (lambda _text: None)
     refuse_unbuilt_features(job)
@@ -82,19 +85,19 @@ def plan_job(job: Job, *, on_note: NoteCallback | None = None) -> tuple[MediaInf
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
         raise InputError("no video or audio stream to render", file=job.main_path)
     measurements: dict[str, object] = {}
-    audio_filters = None
+    audio_prep: AudioPrep | None = None
     notes: list[str] = []
     audio_settings = job.settings.audio
     if info.first_audio is None:
         if audio_settings.required:
             raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
         notes.append("no audio stream: video rendered without audio, loudness skipped")
-    elif audio_settings.normalize:
-        measured = loudnorm.measure_loudnorm(info, audio_settings)
-        measurements["input_loudnorm"] = measured.to_dict()
-        audio_filters = loudnorm.build_normalize_filters(audio_settings, measured)
     else:
-        notes.append("audio normalization is off: audio re-encoded without gain")
+        audio_prep = prepare_audio(job.main_path, info.first_audio, audio_settings, duration_s=info.duration_s)
+        measurements["audio"] = audio_prep.report()
+        notes.extend(audio_prep.notes)
+        if not audio_settings.normalize:
+            notes.append("audio normalization is off: audio re-encoded without gain")
     if info.first_audio is not None and info.first_audio.channels not in (audio_settings.channels,):
         notes.append(
             f"{info.first_audio.layout} audio converted to "
@@ -108,10 +111,10 @@ def plan_job(job: Job, *, on_note: NoteCallback | None = None) -> tuple[MediaInf
         fps, _ = build_output_fps(info.video, job.settings.video)
         prep = prepare_picture(job, info, size_px, fps)
         measurements["picture"] = prep.report
-    plan = build_render_plan(job, info, audio_filters, prep=prep, notes=notes)
+    plan = build_render_plan(job, info, audio_prep, prep=prep, notes=notes)
     for text in plan.notes:
         note(text)
-    return info, plan, measurements
+    return info, plan, measurements, audio_prep
 
 
 def verify_output(plan: RenderPlan, job: Job, path: Path) -> MediaInfo:
@@ -178,12 +181,22 @@ def run_render(
     started = time.monotonic()
     check_output_target(job.output_path, force=force)
     find_ffmpeg()
-    info, plan, measurements = plan_job(job, on_note=on_note)
+    info, plan, measurements, audio_prep = plan_job(job, on_note=on_note)
     remove_quietly(plan.partial_path)
     result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)
     try:
         run_ffmpeg(plan.args, total_s=plan.duration_s, on_progress=on_progress, what="render", file=job.main_path)
         result.output_info = verify_output(plan, job, plan.partial_path)
+        if audio_prep is not None and audio_prep.gain is not None:
+            measurements["audio"]["verified"] = verify_and_correct(  # type: ignore[index]
+                plan.partial_path,
+                container_for(plan.output_path)[0],
+                job.settings.audio,
+                audio_prep,
+                duration_s=plan.duration_s,
+                file=job.main_path,
+                on_note=on_note or (lambda _text: None),
+            )
         os.replace(plan.partial_path, plan.output_path)
     except WayfinderError:
         remove_quietly(plan.partial_path)

@@ -33,26 +33,35 @@ class SpeechSpec:
     hum_hz: float = 60.0
     hum_amplitude: float = 0.01  # -40 dBFS fundamental, plus 3rd harmonic at -46 dBFS
     noise_amplitude: float = 0.004
+    intonation: float = 0.08  # pitch glides +-8% around f0
+    intonation_hz: float = 0.9
     seed: int = 7
 
 
-def speech_expression(spec: SpeechSpec, phase: str = "") -> str:
-    """An aevalsrc expression: voice-band harmonics, syllable envelope, pauses, hum.
+def speech_expression(spec: SpeechSpec) -> str:
+    """An aevalsrc expression: voice-band harmonics with intonation, a syllable envelope,
+    pauses between phrases, and mains hum.
 
-    Commas are escaped for the filter-graph level, since the expression is placed inside
-    an option value.
+    The pitch glides +-`intonation` around f0 (as real voices do), so voice partials are
+    spread over many hertz while the hum stays a sharp line at exact multiples of the
+    mains frequency.
     """
-    def voice(f0: str) -> str:
-        # Harmonics up to ~3 kHz with a 1/k roll-off: the energy sits in the voice band.
-        return "+".join(f"sin(2*PI*{k}*{f0}*t{phase})/{k}" for k in range(1, 15))
+    rate = spec.intonation_hz
+    depth = spec.intonation
 
-    speaker = f"lt(t,{spec.switch_s})"
-    f0 = f"if({speaker},{spec.f0_a_hz},{spec.f0_b_hz})"
-    amplitude = f"if({speaker},{spec.amplitude_a},{spec.amplitude_b})"
+    def voice(f0: float) -> str:
+        # Phase is the integral of f0*(1 + depth*sin(2*pi*rate*t)).
+        phase = f"({f0}*t-{f0 * depth / (2 * 3.141592653589793 * rate):.6f}*cos(2*PI*{rate}*t))"
+        # Harmonics up to ~3 kHz with a 1/k roll-off: the energy sits in the voice band.
+        return "+".join(f"sin(2*PI*{k}*{phase})/{k}" for k in range(1, 15))
+
+    speaker_a = f"lt(t,{spec.switch_s})"
+    amplitude = f"if({speaker_a},{spec.amplitude_a},{spec.amplitude_b})"
+    voices = f"if({speaker_a},{voice(spec.f0_a_hz)},{voice(spec.f0_b_hz)})"
     envelope = f"pow(abs(sin(PI*{spec.syllable_hz / 2}*t)),2)"
     talking = f"lt(mod(t,{spec.phrase_s}),{spec.phrase_s - spec.pause_s})"
     hum = f"{spec.hum_amplitude}*sin(2*PI*{spec.hum_hz}*t)+{spec.hum_amplitude / 2}*sin(2*PI*{3 * spec.hum_hz}*t)"
-    return f"{amplitude}*{talking}*{envelope}*(({voice(f0)})/3.3)+{hum}"
+    return f"{amplitude}*{talking}*{envelope}*({voices})/3.3+{hum}"
 
 
 def _speech_input(spec: SpeechSpec, duration_s: float) -> list[str]:

@@ -1,16 +1,31 @@
-"""The sound half of the render graph (pure): format conversion, then the clean-up and
-normalization filters planned from measurements, in ffmpeg-python streams."""
+"""The sound half of the render graph (pure): format conversion, clean-up, then the
+gain planned from measurements, in ffmpeg-python streams. Also the arguments of the
+audio-only pass that measures the cleaned-up signal before the gain is chosen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from pipeline.audio.loudnorm import build_format_filters
 from pipeline.config import AudioSettings
 
 Filter = tuple[str, dict[str, object]]
 Stream = Any  # an ffmpeg-python stream node
+
+
+def build_format_filters(settings: AudioSettings) -> list[Filter]:
+    """Resample to the output rate and convert to the output layout.
+
+    5.1 is downmixed with swresample's default matrix (ITU-R BS.775: centre and surrounds
+    at -3 dB, LFE dropped); mono is spread to both channels at -3 dB, which keeps its
+    loudness.
+    """
+    layout = "stereo" if settings.channels == 2 else "mono"
+    return [
+        ("aresample", {"out_sample_rate": settings.sample_rate_hz}),
+        ("aformat", {"sample_rates": settings.sample_rate_hz, "channel_layouts": layout}),
+    ]
 
 
 def apply_filters(stream: Stream, filters: list[Filter]) -> Stream:
@@ -24,12 +39,36 @@ def build_sound(
     settings: AudioSettings,
     normalize_filters: list[Filter] | None,
     *,
+    cleanup_filters: list[Filter] | None = None,
     before_normalize: Callable[[Stream], Stream] | None = None,
 ) -> Stream:
     """Main audio in, finished programme audio out (48 kHz, output layout)."""
-    chain = apply_filters(audio_in, build_format_filters(settings))
+    chain = apply_filters(audio_in, build_format_filters(settings) + list(cleanup_filters or []))
     if before_normalize is not None:
         chain = before_normalize(chain)
     if normalize_filters is not None:
         chain = apply_filters(chain, normalize_filters)
     return chain
+
+
+def format_filter_chain(chain: list[Filter]) -> str:
+    """A simple -af chain string; values here are numbers and fixed words only."""
+    parts = []
+    for name, options in chain:
+        body = ":".join(f"{key}={value}" for key, value in options.items())
+        parts.append(f"{name}={body}" if body else name)
+    return ",".join(parts)
+
+
+def build_measure_args(
+    path: Path, stream_index: int | None, settings: AudioSettings, cleanup_filters: list[Filter]
+) -> list[str]:
+    """Audio-only pass: decode, convert, clean up, and write raw float samples to stdout.
+    `stream_index` None takes the first audio stream."""
+    chain = build_format_filters(settings) + cleanup_filters
+    return [
+        "-i", f"file:{path.resolve()}",
+        "-map", "0:a:0" if stream_index is None else f"0:{stream_index}", "-vn", "-sn", "-dn",
+        "-af", format_filter_chain(chain),
+        "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
+    ]

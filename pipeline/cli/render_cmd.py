@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
             if dry_run:
                 if job.output_path.exists() and not force:
                     note(f"{job.output_path} exists; a real render would need --force")
-                _, plan, _ = plan_job(job, on_note=note)
+                _, plan, _, _ = plan_job(job, on_note=note)
                 out_console.print(plan.command_line(find_ffmpeg()), highlight=False, markup=False, soft_wrap=True)
                 return
             with progress_bar(f"render {job.output_path.name}") as on_progress:

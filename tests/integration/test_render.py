@@ -53,7 +53,11 @@ def test_quick_render_copies_video_and_normalizes_audio(clip: Path, tmp_path: Pa
     assert loudness["true_peak_dbtp"] <= -0.5
     report = json.loads((tmp_path / "out.mp4.wayfinder.json").read_text())
     assert report["video_mode"] == "copy" and report["audio_mode"] == "normalize"
-    assert report["measurements"]["input_loudnorm"]["input_i"] == pytest.approx(-20.0, abs=1.0)
+    audio = report["measurements"]["audio"]
+    # the tone was made at -20 dBFS stereo: -20 LUFS (EBU Tech 3341), peak -20 dBTP
+    assert audio["input"]["integrated_lufs"] == pytest.approx(-20.0, abs=0.1)
+    assert audio["input"]["true_peak_dbtp"] == pytest.approx(-20.0, abs=0.5)  # AAC-coded: peaks move a little
+    assert audio["verified"]["output"]["integrated_lufs"] == pytest.approx(-14.0, abs=0.2)
     assert leftovers(tmp_path) == []
 
 
@@ -93,7 +97,7 @@ def test_dry_run_prints_the_command_and_writes_nothing(clip: Path, tmp_path: Pat
     out = tmp_path / "dry" / "x.mp4"
     result = wayfinder("render", clip, "-o", out, "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "-filter_complex" in result.stdout and "loudnorm=" in result.stdout
+    assert "-filter_complex" in result.stdout and "volume=" in result.stdout
     assert "'file:" + str(tmp_path / "dry" / ".x.mp4.partial") + "'" in result.stdout or str(out.parent) in result.stdout
     assert not (tmp_path / "dry").exists()
 

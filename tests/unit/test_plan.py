@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import config
-from pipeline.audio.loudnorm import LoudnormMeasurement, build_normalize_filters
+from pipeline.audio.gain import build_gain_filters, plan_gain
+from pipeline.audio.prepare import AudioPrep
 from pipeline.errors import ConfigError
 from pipeline.plan import build_render_plan, partial_path_for
 from pipeline.video.compose import snap_fps
@@ -41,21 +42,20 @@ def job(output: str = "/out/clip.mp4", preset: str = "youtube", **flags: dict) -
     return config.quick_job(Path("/media/in.mp4"), Path(output), preset_name=preset, flag_layer=flags or None)
 
 
-MEASURED = LoudnormMeasurement(input_i=-27.5, input_tp=-9.0, input_lra=6.0, input_thresh=-38.0, target_offset=0.3)
+def audio_prep(job: config.Job, measured_lufs: float, measured_tp_dbtp: float, cleanup=()) -> AudioPrep:
+    gain = plan_gain(job.settings.audio, measured_lufs, measured_tp_dbtp)
+    return AudioPrep(None, (), tuple(cleanup), gain, tuple(build_gain_filters(gain, 48000)))  # type: ignore[arg-type]
 FORMAT = "[0:1]aresample=out_sample_rate=48000[s0];[s0]aformat=channel_layouts=stereo:sample_rates=48000[s1]"
 AUDIO_OUT = ["-ac", "2", "-ar", "48000", "-b:a", "384k", "-c:a", "aac"]
 
 
 def test_no_video_edits_copies_video_and_normalizes_audio() -> None:
     the_job = job()
-    plan = build_render_plan(the_job, media(), build_normalize_filters(the_job.settings.audio, MEASURED))
-    loudnorm = (
-        "[s1]loudnorm=I=-14.0:LRA=11.0:TP=-1.0:linear=true:measured_I=-27.5:measured_LRA=6.0"
-        ":measured_TP=-9.0:measured_thresh=-38.0:offset=0.3[s2];[s2]aresample=out_sample_rate=48000[s3]"
-    )
+    # -27.5 LUFS with peaks at -18 dBTP: +13.5 dB puts them at -4.5, under -1.5: plain gain
+    plan = build_render_plan(the_job, media(), audio_prep(the_job, -27.5, -18.0, [("highpass", {"f": 80})]))
     assert plan.args == [
         "-i", "file:/media/in.mp4",
-        "-filter_complex", f"{FORMAT};{loudnorm}",
+        "-filter_complex", f"{FORMAT};[s1]highpass=f=80[s2];[s2]volume=precision=double:volume=13.500dB[s3]",
         "-map", "0:0", "-map", "[s3]",
         "-f", "mp4", *AUDIO_OUT, "-c:v", "copy", "-map_chapters", "-1", "-map_metadata", "-1",
         "-movflags", "+faststart",
@@ -63,6 +63,18 @@ def test_no_video_edits_copies_video_and_normalizes_audio() -> None:
     ]
     assert plan.video_mode == "copy" and plan.audio_mode == "normalize"
     assert plan.partial_path == Path("/out/.clip.mp4.partial")
+
+
+def test_peaky_audio_gets_the_oversampled_limiter() -> None:
+    the_job = job()
+    # -20 LUFS with peaks at -3 dBTP: +6 dB would reach +3 dBTP, over -1 minus 0.5 margin
+    plan = build_render_plan(the_job, media(), audio_prep(the_job, -20.0, -3.0))
+    graph = plan.args[plan.args.index("-filter_complex") + 1]
+    assert graph.endswith(
+        "[s1]volume=precision=double:volume=6.000dB[s2];[s2]aresample=out_sample_rate=192000[s3];"
+        "[s3]alimiter=attack=5.0:level=false:limit=0.841395:release=80.0[s4];"
+        "[s4]aresample=out_sample_rate=48000[s5]"
+    )  # 0.841395 = 10^(-1.5/20)
 
 
 def test_encode_follows_the_youtube_recommendations() -> None:

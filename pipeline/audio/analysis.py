@@ -1,0 +1,55 @@
+"""One decode of a file's audio, many measurements: loudness (the BS.1770 meter), mains
+hum and the noise floor. Used to plan the clean-up chain (before) and to report what the
+shipped file sounds like (after)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.audio.decode import iter_audio_chunks
+from pipeline.audio.hum import HumFinding, SpectrumAccumulator, detect_hum
+from pipeline.audio.meter import LoudnessMeter, LoudnessResult
+from pipeline.audio.noise import BlockLevelHistogram, NoiseEstimate
+from pipeline.errors import InputError
+
+
+@dataclass(frozen=True)
+class AudioAnalysis:
+    loudness: LoudnessResult
+    noise: NoiseEstimate
+    hum: HumFinding
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "integrated_lufs": self.loudness.to_dict()["integrated_lufs"],
+            "loudness_range_lu": self.loudness.to_dict()["loudness_range_lu"],
+            "true_peak_dbtp": self.loudness.to_dict()["true_peak_dbtp"],
+            "sample_peak_dbfs": self.loudness.to_dict()["sample_peak_dbfs"],
+            "max_short_term_lufs": self.loudness.to_dict()["max_short_term_lufs"],
+            **self.noise.to_dict(),
+            "hum": self.hum.to_dict(),
+        }
+
+
+def analyse_audio(
+    path: Path, stream_index: int | None = None, *, hum_min_prominence_db: float = 10.0
+) -> AudioAnalysis:
+    """Decode the audio of `path` once (no video) and measure everything we plan from."""
+    info, chunks = iter_audio_chunks(path, stream_index)
+    meter = LoudnessMeter(info.sample_rate_hz, info.channel_names)
+    spectrum = SpectrumAccumulator(info.sample_rate_hz)
+    levels = BlockLevelHistogram(info.sample_rate_hz)
+    with chunks:
+        for chunk in chunks:
+            try:
+                meter.add(chunk)
+            except ValueError as exc:
+                raise InputError(f"audio cannot be measured: {exc}", file=path, field="audio") from exc
+            spectrum.add(chunk)
+            levels.add(chunk)
+    return AudioAnalysis(
+        loudness=meter.result(),
+        noise=levels.estimate(),
+        hum=detect_hum(spectrum.power(), min_prominence_db=hum_min_prominence_db),
+    )

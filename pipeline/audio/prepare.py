@@ -1,0 +1,103 @@
+"""Everything the audio half of a render needs to know before it is planned (effectful):
+analyse the input once, choose the clean-up stages, measure the cleaned-up signal with an
+audio-only pass, and plan the gain from that measurement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.audio.analysis import AudioAnalysis, analyse_audio
+from pipeline.audio.cleanup import Stage, build_cleanup_stages, stage_filters
+from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
+from pipeline.audio.measure import measure_processed
+from pipeline.config import AudioSettings
+from pipeline.errors import AudioError
+from pipeline.probe import AudioStreamInfo
+
+Filter = tuple[str, dict[str, object]]
+
+
+@dataclass(frozen=True)
+class AudioPrep:
+    analysis: AudioAnalysis
+    stages: tuple[Stage, ...]
+    cleanup_filters: tuple[Filter, ...]
+    gain: GainPlan | None
+    gain_filters: tuple[Filter, ...] | None
+    processed: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        notes = [f"audio {s.name}: {s.reason}" for s in self.stages if s.enabled]
+        if self.gain is not None:
+            notes.append(f"loudness: {self.gain.gain_db:+.1f} dB, {self.gain.reason}")
+        return notes
+
+    def report(self) -> dict[str, object]:
+        return {
+            "input": self.analysis.to_dict(),
+            "cleanup": [stage.to_dict() for stage in self.stages],
+            "before_gain": self.processed,
+            "gain": self.gain.to_dict() if self.gain else None,
+        }
+
+
+CALIBRATION_PASSES = 3
+
+
+def calibrate_limited_gain(
+    path: Path,
+    stream_index: int | None,
+    settings: AudioSettings,
+    pre_filters: list[Filter],
+    plan: GainPlan,
+    *,
+    duration_s: float | None,
+) -> GainPlan:
+    """A limiter takes loudness away as it works, so plain arithmetic undershoots the
+    target. Measure the chain with the limiter (audio-only passes) and make up the loss."""
+    if not plan.limiter:
+        return plan
+    gain_db = plan.gain_db
+    passes = 0
+    for passes in range(1, CALIBRATION_PASSES + 1):
+        filters = pre_filters + build_gain_filters(with_gain(plan, gain_db, ""), settings.sample_rate_hz)
+        result = measure_processed(path, stream_index, settings, filters, duration_s=duration_s)
+        if result.integrated_lufs is None:
+            break
+        miss_lu = plan.landing_lufs - result.integrated_lufs
+        if abs(miss_lu) <= settings.tolerance_lu / 2:
+            break
+        gain_db += miss_lu
+    return with_gain(plan, gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}")
+
+
+def prepare_audio(path: Path, stream: AudioStreamInfo, settings: AudioSettings, *, duration_s: float) -> AudioPrep:
+    analysis = analyse_audio(path, stream.index, hum_min_prominence_db=settings.hum_min_prominence_db)
+    if settings.normalize and analysis.loudness.integrated_lufs is None:
+        # Decide before spending a pass on it: silence has no loudness to normalize.
+        plan_gain(settings, None, None, file=str(path))
+    stages = tuple(build_cleanup_stages(settings, analysis))
+    cleanup = stage_filters(list(stages))
+    if not settings.normalize:
+        return AudioPrep(analysis, stages, tuple(cleanup), None, None)
+    processed = measure_processed(path, stream.index, settings, cleanup, duration_s=duration_s)
+    try:
+        gain = plan_gain(settings, processed.integrated_lufs, processed.true_peak_dbtp, file=str(path))
+    except AudioError as exc:
+        raise AudioError(
+            "audio is silent after clean-up (below the -70 LUFS gate): loudness cannot be normalized; "
+            "turn off noise_reduction or set [audio] normalize = false",
+            file=path, field="audio",
+        ) from exc
+    gain = calibrate_limited_gain(path, stream.index, settings, cleanup, gain, duration_s=duration_s)
+    return AudioPrep(
+        analysis, stages, tuple(cleanup), gain,
+        tuple(build_gain_filters(gain, settings.sample_rate_hz)),
+        processed={
+            "integrated_lufs": processed.to_dict()["integrated_lufs"],
+            "true_peak_dbtp": processed.to_dict()["true_peak_dbtp"],
+            "loudness_range_lu": processed.to_dict()["loudness_range_lu"],
+        },
+    )
