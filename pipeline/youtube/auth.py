@@ -249,7 +249,10 @@ def run_login(
             success_message="Wayfinder is authorized. You can close this tab.",
         )
     flow.redirect_uri = f"http://localhost:{_free_port()}/"
-    url, state = flow.authorization_url(access_type="offline", prompt="consent")
+    try:
+        url, state = flow.authorization_url(access_type="offline", prompt="consent")
+    except Exception as exc:  # oauthlib refuses e.g. a non-https auth_uri
+        raise UsageError(f"{client_secrets} cannot start a sign-in ({type(exc).__name__})") from None
     show("Open this address in a browser, sign in with the channel's Google account and allow access:")
     show(url)
     show("The browser then goes to a localhost address that does not load. Copy that whole address "

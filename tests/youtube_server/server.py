@@ -17,6 +17,7 @@ Standard library only; binds 127.0.0.1 on an ephemeral port.
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import hashlib
@@ -57,7 +58,8 @@ class Fault:
     target: initiate | chunk | final_chunk | query | thumbnail | caption | playlist_insert |
             playlist_item | videos_list | channels | token
     action: status (answer `status` with `reason`) | reset (TCP reset after reading half of
-            the body) | drop (process fully, then reset instead of answering)
+            the body) | drop (process fully, then reset instead of answering) |
+            expire_token (forget every access token and answer 401)
     at_or_after_bytes: for chunk faults, only chunks starting at or after this offset.
     times: how many matching requests it affects.
     """
@@ -379,6 +381,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, {"error": fault.reason, "error_description": "Token has been expired or revoked."},
                        route="token", detail={"grant": grant})
             return
+        basic = self.headers.get("Authorization", "")
+        if basic.startswith("Basic "):  # RFC 6749 client authentication, as requests-oauthlib sends it
+            user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+            form.setdefault("client_id", urllib.parse.unquote_plus(user))
+            form.setdefault("client_secret", urllib.parse.unquote_plus(password))
         if form.get("client_id") != api.client_id or form.get("client_secret") != api.client_secret:
             self._send(401, {"error": "invalid_client", "error_description": "Unauthorized"}, route="token")
             return
@@ -466,6 +473,10 @@ class _Handler(BaseHTTPRequestHandler):
         data = self._read_body()
         if fault and fault.action == "status":
             self._fault_response(fault, "upload_put", detail)
+            return
+        if fault and fault.action == "expire_token":  # the access token runs out mid-upload
+            api.expire_access_tokens()
+            self._error(401, "authError", "upload", "Request had invalid authentication credentials.", detail)
             return
         if session.video_id is not None:
             self._answer_session(session, detail)
