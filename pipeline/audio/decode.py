@@ -103,14 +103,12 @@ class AudioChunks(Iterator[np.ndarray]):
     def __init__(
         self,
         container: av.container.InputContainer,
-        stream: av.AudioStream,
         info: AudioStreamInfo,
         first_frames: list[av.AudioFrame],
         packets: Iterator[av.Packet],
         chunk_samples: int,
     ) -> None:
         self._container: av.container.InputContainer | None = container
-        self._stream = stream
         self.info = info
         self._packets = packets
         self._chunk_samples = chunk_samples
@@ -337,7 +335,6 @@ def iter_audio_chunks(
     # Frames decoded with the first one are checked against it like all later ones.
     chunks = AudioChunks(
         container,
-        stream,
         info,
         first_frames,
         iter(packets),

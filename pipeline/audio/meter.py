@@ -167,14 +167,15 @@ class LoudnessMeter:
             raise ValueError(f"expected samples of shape (n, {self.channels}), got {chunk.shape}")
         if not np.issubdtype(chunk.dtype, np.floating):
             raise ValueError(f"expected float samples in [-1, 1], got dtype {chunk.dtype}")
-        if chunk.shape[0] == 0:
-            return
-        if not np.isfinite(chunk).all():
-            raise ValueError("samples contain NaN or infinity")
         # Bounded pieces keep the float64 and oversampling temporaries small whatever
-        # the caller passes (measure_array hands over whole files).
-        for offset in range(0, chunk.shape[0], MAX_PIECE_SAMPLES):
-            self._add_piece(chunk[offset : offset + MAX_PIECE_SAMPLES])
+        # the caller passes (measure_array hands over whole files). All pieces are
+        # checked before any is used, so a refused chunk leaves the meter untouched.
+        pieces = [chunk[i : i + MAX_PIECE_SAMPLES] for i in range(0, chunk.shape[0], MAX_PIECE_SAMPLES)]
+        for piece in pieces:
+            if not np.isfinite(piece).all():
+                raise ValueError("samples contain NaN or infinity")
+        for piece in pieces:
+            self._add_piece(piece)
 
     def _add_piece(self, chunk: np.ndarray) -> None:
         self._truepeak.add(chunk)
