@@ -83,6 +83,10 @@ def utc_now_text() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+class LockBusy(Exception):
+    """Another process holds the lock."""
+
+
 @dataclass(frozen=True)
 class UploadSession:
     """A resumable session recorded before its first byte was sent."""
@@ -160,6 +164,28 @@ class StateStore:
                     if statement:
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold an OS lock named `name` while working on it (one file's upload, say).
+
+        Two processes uploading the same file at once would each create a video; the
+        second one is refused instead. The OS drops the lock if the holder dies, so a
+        killed upload never leaves a stale lock behind.
+        """
+        import fcntl
+
+        lock_dir = self.path.parent / "locks"
+        lock_dir.mkdir(exist_ok=True, mode=0o700)
+        fd = os.open(lock_dir / f"{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockBusy(name) from None
+            yield
+        finally:
+            os.close(fd)
 
     # --- resumable sessions -------------------------------------------------------------
 

@@ -12,11 +12,13 @@ Scopes: `youtube.upload` (videos.insert, thumbnails.set) and `youtube.force-ssl`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import socket
 import stat
+import sys
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ SCOPES = (
 )
 REQUIRED_KEYS = ("refresh_token", "client_id", "client_secret")
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
+LOGIN_TIMEOUT_S = 300
 TESTING_MODE_WARNING = (
     "Google expires refresh tokens after 7 days for OAuth apps whose publishing status is "
     "\"Testing\"; publish the app (Google Cloud console, OAuth consent screen) or run "
@@ -243,11 +246,17 @@ def run_login(
         raise UsageError(f"{client_secrets} is not an OAuth client file for a desktop app "
                          f"({type(exc).__name__})") from None
     if not no_browser:
-        return flow.run_local_server(
-            host="localhost", port=0, open_browser=True,
-            authorization_prompt_message="Opening your browser to authorize Wayfinder. If it does not open, visit:\n{url}",
-            success_message="Wayfinder is authorized. You can close this tab.",
-        )
+        # The library prints its prompt to stdout; stdout is for data, so it goes to stderr.
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                return flow.run_local_server(
+                    host="localhost", port=0, open_browser=True, timeout_seconds=LOGIN_TIMEOUT_S,
+                    authorization_prompt_message="Opening your browser to authorize Wayfinder. If it does not open, visit:\n{url}",
+                    success_message="Wayfinder is authorized. You can close this tab.",
+                )
+        except Exception as exc:  # no redirect in time, consent refused, or the code was not accepted
+            raise CredentialsError(f"sign-in did not complete ({type(exc).__name__}); run the command again, "
+                                   "or use --no-browser") from None
     flow.redirect_uri = f"http://localhost:{_free_port()}/"
     try:
         url, state = flow.authorization_url(access_type="offline", prompt="consent")

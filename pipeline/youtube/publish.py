@@ -10,6 +10,7 @@ Quota and authorization errors stop the remaining steps: the next ones would fai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.errors import CredentialsError, QuotaError, WayfinderError
-from pipeline.state import LedgerEntry, StateStore
+from pipeline.state import LedgerEntry, LockBusy, StateStore
 from pipeline.youtube.calls import describe_requests
 from pipeline.youtube.client import OnCall, YouTubeClient
 from pipeline.youtube.errors import TransientError, YouTubeRequestError
@@ -80,6 +81,10 @@ class ProcessingError(WayfinderError):
     """YouTube could not process the uploaded video, or did not finish in time."""
 
 
+class UploadBusyError(WayfinderError):
+    """Another process is uploading the same file to the same channel."""
+
+
 def quota_recorder(store: StateStore, table: QuotaTable, clock: Callable[[], datetime] | None = None) -> OnCall:
     """An `on_call` hook that writes each API call's cost to the state store."""
     def record(method: str) -> None:
@@ -126,7 +131,36 @@ def publish(
     file_sha256 = store.file_sha256(video_path)
     channel = call_with_retries(client.my_channel, policy, sleep=sleep, on_retry=on_retry)
     channel_id = str(channel["id"])
+    lock_name = "upload-" + hashlib.sha256(f"{file_sha256}:{channel_id}".encode()).hexdigest()[:32]
+    try:
+        with store.exclusive(lock_name):
+            return _publish_locked(plan, client, store, options, reporter, table=table, sleep=sleep, clock=clock,
+                                   now=now, file_sha256=file_sha256, channel=channel, on_retry=on_retry)
+    except LockBusy:
+        raise UploadBusyError(
+            f"another Wayfinder process is uploading {video_path.name} to this channel right now; "
+            "let it finish (or stop it) and run the command again"
+        ) from None
 
+
+def _publish_locked(
+    plan: UploadPlan,
+    client: YouTubeClient,
+    store: StateStore,
+    options: PublishOptions,
+    reporter: Reporter,
+    *,
+    table: QuotaTable,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    now: Callable[[], datetime],
+    file_sha256: str,
+    channel: dict[str, Any],
+    on_retry: Callable[[TransientError, int, float], None],
+) -> PublishOutcome:
+    video_path = plan.video.path
+    policy = options.retry
+    channel_id = str(channel["id"])
     existing = None if options.again else store.find_upload(file_sha256, channel_id)
     transfer: TransferResult | None = None
     if existing is not None:

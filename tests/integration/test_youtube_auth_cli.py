@@ -137,3 +137,38 @@ def test_auth_login_rejects_an_address_from_another_attempt(wf: WayfinderEnv, tm
                            input_text="http://localhost:1/?state=forged&code=abc\n")
     assert result.exit_code == 4 and "another sign-in attempt" in result.stderr
     assert not (tmp_path / "c.json").exists() and wf.server.token_grants == []
+
+
+def test_auth_login_with_a_browser_receives_the_code_on_a_local_server(
+        wf: WayfinderEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import urllib.request
+    import webbrowser
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    secrets_file = tmp_path / "client_secret.json"
+    secrets_file.write_text(json.dumps(wf.server.client_secrets_info()))
+    wf.server.auth_codes.add("4/browser-code")
+    opened: list[str] = []
+
+    class Browser:
+        """Plays the user's browser: after consent, Google redirects it to the local server."""
+
+        def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+            opened.append(url)
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            back = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=4/browser-code"
+            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read(), daemon=True).start()
+            return True
+
+    monkeypatch.setattr(webbrowser, "get", lambda *args, **kwargs: Browser())
+    target = tmp_path / "browser" / "credentials.json"
+    result = run_wayfinder("auth", "login", "--client-secrets", str(secrets_file), "--credentials", str(target))
+    assert result.exit_code == 0, result.output
+    redirect = urllib.parse.parse_qs(urllib.parse.urlsplit(opened[0]).query)["redirect_uri"][0]
+    assert redirect.startswith("http://localhost:") and not redirect.startswith("http://localhost:0")
+    saved = json.loads(target.read_text())
+    assert saved["refresh_token"] == wf.server.refresh_token
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert saved["token"] not in result.output and saved["refresh_token"] not in result.output
+    assert opened[0] in result.stderr and opened[0] not in result.stdout  # the prompt is not data

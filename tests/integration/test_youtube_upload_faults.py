@@ -191,3 +191,18 @@ def test_same_file_again_is_not_a_duplicate_unless_asked(wf: WayfinderEnv, video
         assert list(wf.server.videos) == [first_id] and len(wf.server.requests("upload_start")) == 1
         assert f"already on YouTube as https://www.youtube.com/watch?v={first_id}" in second.stderr
         assert "--again" in second.stderr
+
+
+def test_a_second_process_uploading_the_same_file_is_refused(wf: WayfinderEnv, video: Path) -> None:
+    from pipeline.state import StateStore
+
+    # Hold the lock the way a running upload of this file to this channel does.
+    with StateStore.open(wf.state_dir) as store:
+        content = store.file_sha256(video)
+        name = "upload-" + hashlib.sha256(f"{content}:{wf.server.channel['id']}".encode()).hexdigest()[:32]
+        with store.exclusive(name):
+            busy = run_wayfinder(*upload_args(video))
+    assert busy.exit_code == 1 and "another Wayfinder process is uploading walkthrough.mp4" in busy.stderr
+    assert wf.server.requests("upload_start") == []
+    assert run_wayfinder(*upload_args(video)).exit_code == 0  # released: the next run goes ahead
+    assert_one_identical_video(wf.server, video)
