@@ -1,0 +1,106 @@
+"""docs/youtube.md stays true: its dry-run examples run against sample-like media, and the
+template and quota it shows match what ships."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from youtube_server.fixtures import make_video, run_wayfinder  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DOC = REPO / "docs" / "youtube.md"
+SAMPLE_SRT = """1
+00:00:00,000 --> 00:00:04,800
+Welcome to the Riverside Clinic walkthrough.
+
+2
+00:00:05,000 --> 00:00:09,800
+From the parking ramp, take the lift to level 2.
+
+3
+00:00:10,000 --> 00:00:19,800
+The clinic desk is on your right, past the pharmacy.
+"""
+
+
+def code_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+
+
+def dry_run_commands() -> list[list[str]]:
+    commands = []
+    for block in code_blocks("console"):
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("$ wayfinder upload") and "--dry-run" in line:
+                commands.append(shlex.split(line[2:])[1:])
+    return commands
+
+
+@pytest.fixture(scope="module")
+def samples_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder laid out like the repository after `make demo` (20 s walkthrough and its captions)."""
+    root = tmp_path_factory.mktemp("repo")
+    media = root / "samples" / "media"
+    media.mkdir(parents=True)
+    make_video(media / "walkthrough.mp4", duration_s=20.0, bitrate_kbps=300)
+    (media / "walkthrough.srt").write_text(SAMPLE_SRT, encoding="utf-8")
+    jobs = root / "samples" / "jobs"
+    jobs.mkdir()
+    shutil.copy(REPO / "samples" / "jobs" / "walkthrough.toml", jobs / "walkthrough.toml")
+    for block in code_blocks("toml"):
+        first = block.splitlines()[0]
+        if first.startswith("# samples/"):
+            (root / first[2:].strip()).write_text(block, encoding="utf-8")
+    return root
+
+
+def test_the_doc_has_dry_run_examples_for_templates_jobs_and_the_policy() -> None:
+    commands = dry_run_commands()
+    assert len(commands) >= 4
+    assert any("--template" in c for c in commands) and any("--job" in c for c in commands)
+    assert any("--preset" in c and "public" in c for c in commands)
+
+
+@pytest.mark.parametrize("args", dry_run_commands(), ids=lambda args: " ".join(args[1:4]))
+def test_dry_run_example_runs(args: list[str], samples_root: Path, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(samples_root)
+    monkeypatch.setenv("WAYFINDER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WAYFINDER_STATE_DIR", str(tmp_path / "state"))
+    result = run_wayfinder(*args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["dry_run"] is True and plan["requests"][1]["method"] == "videos.insert"
+    assert not (tmp_path / "state").exists()
+
+
+def test_the_navigation_template_shown_is_the_one_shipped() -> None:
+    shipped = (REPO / "presets" / "templates" / "navigation.toml").read_text(encoding="utf-8")
+    shown = next(block for block in code_blocks("toml") if block.startswith("title = "))
+    for line in shown.splitlines():
+        if line.startswith(("title", "category", "privacy", "playlist")):
+            assert line in shipped.splitlines() or line.split("#")[0].strip() in [
+                s.split("#")[0].strip() for s in shipped.splitlines()], line
+
+
+def test_the_quota_table_shown_matches_the_defaults() -> None:
+    from pipeline.youtube.quota import QuotaTable
+
+    text = DOC.read_text(encoding="utf-8")
+    table = QuotaTable()
+    for method in ("videos.insert", "captions.insert", "thumbnails.set", "playlists.insert",
+                   "playlistItems.insert", "playlists.list", "videos.list"):
+        bucket, cost = table.cost(method)
+        row = next(line for line in text.splitlines() if line.startswith("|") and f"`{method}`" in line)
+        assert row.rstrip(" |").endswith(f"| {cost}"), row
+        assert bucket in row
