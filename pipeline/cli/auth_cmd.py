@@ -39,7 +39,9 @@ def _channel_line(credentials_file: Path, api_root: str | None) -> tuple[dict[st
     except WayfinderError as error:
         return None, error.one_line()
     finally:
-        save_if_refreshed(creds, credentials_file, token_before)
+        problem = save_if_refreshed(creds, credentials_file, token_before)
+        if problem:
+            _say(f"warning: {problem}")
     return {"id": str(channel.get("id")), "title": str(channel.get("snippet", {}).get("title", ""))}, None
 
 

@@ -176,7 +176,9 @@ def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, agai
         try:
             outcome = publish(plan, client, store, options, reporter, table=table)
         finally:
-            save_if_refreshed(creds, path, token_before)
+            problem = save_if_refreshed(creds, path, token_before)
+            if problem:
+                reporter.warn(problem)
     if json_out:
         _print_json(outcome.record)
         return

@@ -171,12 +171,18 @@ def write_secret_json(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
-def save_if_refreshed(credentials: Any, path: Path, token_before: str | None) -> bool:
-    """Re-save after a refresh so the new access token is reused; True if written."""
-    if credentials.token and credentials.token != token_before:
+def save_if_refreshed(credentials: Any, path: Path, token_before: str | None) -> str | None:
+    """Re-save after a refresh so the new access token is reused.
+
+    Returns a warning if the file could not be written (the run itself still worked).
+    """
+    if not credentials.token or credentials.token == token_before:
+        return None
+    try:
         save_credentials(credentials, path)
-        return True
-    return False
+    except OSError as exc:
+        return f"could not save the refreshed authorization to {path} ({exc.strerror or type(exc).__name__})"
+    return None
 
 
 @dataclass(frozen=True)

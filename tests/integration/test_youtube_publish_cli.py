@@ -222,3 +222,28 @@ def test_processing_failure_is_reported(wf: WayfinderEnv, video: Path) -> None:
     assert result.exit_code == 1 and "could not process" in result.stderr
     record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
     assert "processing" in record["failed_steps"]
+
+
+def test_warns_before_spending_quota_the_day_does_not_have(wf: WayfinderEnv, video: Path) -> None:
+    wf.config_dir.mkdir(exist_ok=True)
+    (wf.config_dir / "quota.toml").write_text("[daily_limits]\nuploads = 1\n")
+    args = ["upload", str(video), "--template", "navigation", "--var", "location=R", "--var", "building=B",
+            "--var", "floor=1", "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256"]
+    first = run_wayfinder(*args)
+    assert first.exit_code == 0 and "quota:" not in first.stderr
+    second = run_wayfinder(*args, "--again")
+    assert second.exit_code == 0  # a warning, not a refusal: the project may have more quota
+    assert "quota: Wayfinder has spent 1 of 1 uploads today" in second.stderr
+    assert "PST" in second.stderr or "PDT" in second.stderr
+
+
+def test_reachable_from_the_wayfinder_command() -> None:
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    upload = subprocess.run([sys.executable, "-m", "pipeline.cli.app", "upload", "--help"], cwd=repo,
+                            capture_output=True, text=True, timeout=60)
+    assert upload.returncode == 0 and "--dry-run" in upload.stdout, upload.stderr
+    auth = subprocess.run([sys.executable, "-m", "pipeline.cli.app", "auth", "--help"], cwd=repo,
+                          capture_output=True, text=True, timeout=60)
+    assert auth.returncode == 0 and "login" in auth.stdout and "status" in auth.stdout, auth.stderr
