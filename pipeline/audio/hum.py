@@ -1,7 +1,9 @@
 """Mains hum: a streaming averaged spectrum, and which 50 or 60 Hz harmonics stand out.
 
-The spectrum is accumulated one second at a time (1 Hz bins, Hann window) from a mono
-fold-down, so memory does not grow with duration. A harmonic counts as present when its
+The spectrum is taken one second at a time (1 Hz bins, Hann window) from a mono
+fold-down, and only the quietest seconds are kept and averaged: hum is there all the
+time, speech is not, so pauses and room tone show the hum clearly while voice partials
+fade out. Memory is bounded by the number of seconds kept, not the duration. A harmonic counts as present when its
 peak stands `min_prominence_db` above the median of its neighbourhood; the mains
 frequency is the one whose harmonics stand out most, and only what is there is reported
 (and later notched).
@@ -38,14 +40,21 @@ class HumFinding:
         }
 
 
-class SpectrumAccumulator:
-    """Average power spectrum with 1 Hz bins, fed with chunks of any size."""
+QUIETEST_SEGMENTS = 10
+QUIET_SPREAD_FACTOR = 2.0  # 3 dB
+DIGITAL_SILENCE_MEAN_SQUARE = 1e-14  # below -140 dBFS: no hum can be in it
 
-    def __init__(self, sample_rate_hz: int) -> None:
+
+class SpectrumAccumulator:
+    """Power spectra (1 Hz bins) of the quietest one-second segments, fed with chunks of
+    any size."""
+
+    def __init__(self, sample_rate_hz: int, keep_segments: int = QUIETEST_SEGMENTS) -> None:
         self.sample_rate_hz = sample_rate_hz
+        self.keep_segments = keep_segments
         self._window = np.hanning(sample_rate_hz).astype(np.float64)
         self._pending = np.zeros(0, dtype=np.float64)
-        self._power_sum = np.zeros(sample_rate_hz // 2 + 1, dtype=np.float64)
+        self._kept: list[tuple[float, np.ndarray]] = []  # (mean square, power spectrum)
         self.segments = 0
 
     def add(self, samples: np.ndarray) -> None:
@@ -54,16 +63,30 @@ class SpectrumAccumulator:
         size = self.sample_rate_hz
         whole = len(data) // size
         if whole:
-            frames = data[: whole * size].reshape(whole, size) * self._window
-            self._power_sum += (np.abs(np.fft.rfft(frames, axis=1)) ** 2).sum(axis=0)
-            self.segments += whole
+            frames = data[: whole * size].reshape(whole, size)
+            levels = (frames ** 2).mean(axis=1)
+            for level, frame in zip(levels, frames):
+                self.segments += 1
+                if level < DIGITAL_SILENCE_MEAN_SQUARE:
+                    continue
+                if len(self._kept) == self.keep_segments and level >= self._kept[-1][0]:
+                    continue
+                spectrum = np.abs(np.fft.rfft(frame * self._window)) ** 2
+                self._kept.append((float(level), spectrum))
+                self._kept.sort(key=lambda item: item[0])
+                del self._kept[self.keep_segments:]
         self._pending = data[whole * size:]
 
     def power(self) -> np.ndarray | None:
-        """Mean power per 1 Hz bin, or None if less than a second was seen."""
-        if self.segments == 0:
+        """Mean power per 1 Hz bin of the quietest seconds, or None if there are none.
+
+        Only seconds within 3 dB of the quietest count: when a file has real pauses,
+        those alone; when it has none, the least busy seconds."""
+        if not self._kept:
             return None
-        return self._power_sum / self.segments
+        quietest = self._kept[0][0]
+        chosen = [spectrum for level, spectrum in self._kept if level <= QUIET_SPREAD_FACTOR * quietest]
+        return np.mean(chosen, axis=0)
 
 
 def harmonic_prominence_db(power: np.ndarray, frequency_hz: float) -> float:

@@ -1,0 +1,133 @@
+"""Hum detection, noise estimate, clean-up stages and gain policy (pure, no ffmpeg)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.audio.analysis import AudioAnalysis
+from pipeline.audio.cleanup import build_cleanup_stages, stage_filters
+from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
+from pipeline.audio.hum import SpectrumAccumulator, detect_hum
+from pipeline.audio.meter import measure_array
+from pipeline.audio.noise import BlockLevelHistogram, NoiseEstimate
+from pipeline.audio.hum import HumFinding
+from pipeline.config import AudioSettings
+from pipeline.errors import AudioError
+
+RATE = 48000
+RNG = np.random.default_rng(3)
+
+
+def signal_with_hum(mains_hz: float | None, seconds: float = 4.0, harmonics: tuple[int, ...] = (1, 3)) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = 0.01 * RNG.standard_normal(t.size)  # -40 dBFS white noise floor
+    if mains_hz:
+        for k in harmonics:
+            x += 0.02 * np.sin(2 * np.pi * k * mains_hz * t)
+    return np.stack([x, x], axis=1)
+
+
+def spectrum_of(samples: np.ndarray, chunk: int = 7000) -> np.ndarray | None:
+    acc = SpectrumAccumulator(RATE)
+    for start in range(0, len(samples), chunk):  # odd chunk sizes: state carries across
+        acc.add(samples[start:start + chunk])
+    return acc.power()
+
+
+@pytest.mark.parametrize("mains_hz", [50.0, 60.0])
+def test_hum_is_found_at_the_mains_frequency_and_its_harmonics(mains_hz: float) -> None:
+    finding = detect_hum(spectrum_of(signal_with_hum(mains_hz)))
+    assert finding.mains_hz == mains_hz
+    assert finding.harmonics_hz == (mains_hz, 3 * mains_hz)
+    assert all(p > 20 for p in finding.prominence_db)
+
+
+def test_no_hum_in_noise_and_none_for_under_a_second() -> None:
+    assert not detect_hum(spectrum_of(signal_with_hum(None))).found
+    assert detect_hum(spectrum_of(signal_with_hum(60.0, seconds=0.5))) == HumFinding(None)
+
+
+def test_gliding_voice_partials_are_not_hum() -> None:
+    # a voice around 180 Hz (= 3 x 60) gliding +-8%: spread over many bins, no sharp line
+    t = np.arange(4 * RATE) / RATE
+    phase = 180 * t - 180 * 0.08 / (2 * np.pi * 0.9) * np.cos(2 * np.pi * 0.9 * t)
+    voice = sum(np.sin(2 * np.pi * k * phase) / k for k in range(1, 6)) * 0.1
+    x = voice + 0.001 * RNG.standard_normal(t.size)
+    assert not detect_hum(spectrum_of(np.stack([x, x], axis=1))).found
+
+
+def test_noise_floor_is_the_quiet_passages_level() -> None:
+    # 1 s of noise at -50 dBFS RMS, then 3 s of a -20 dBFS RMS tone: floor -50, speech -20
+    quiet = 10 ** (-50 / 20) * RNG.standard_normal(RATE)
+    t = np.arange(3 * RATE) / RATE
+    loud = np.sqrt(2) * 10 ** (-20 / 20) * np.sin(2 * np.pi * 440 * t)
+    x = np.concatenate([quiet, loud])
+    levels = BlockLevelHistogram(RATE)
+    levels.add(np.stack([x, x], axis=1))
+    estimate = levels.estimate()
+    assert estimate.noise_floor_dbfs == pytest.approx(-50.0, abs=0.5)
+    assert estimate.speech_level_dbfs == pytest.approx(-20.0, abs=0.5)
+    assert estimate.snr_db == pytest.approx(30.0, abs=1.0)
+
+
+def analysis(noise_floor_dbfs: float | None, hum: HumFinding = HumFinding(None)) -> AudioAnalysis:
+    silent = measure_array(np.zeros((RATE, 2)), RATE)
+    return AudioAnalysis(silent, NoiseEstimate(noise_floor_dbfs, -20.0), hum)
+
+
+def test_stages_follow_settings_and_analysis() -> None:
+    settings = AudioSettings()
+    stages = build_cleanup_stages(settings, analysis(-45.0, HumFinding(60.0, (60.0, 180.0), (30.0, 25.0))))
+    assert [s.name for s in stages] == ["high-pass", "hum removal", "noise reduction", "speech leveler"]
+    assert all(s.enabled for s in stages)
+    names = [name for name, _ in stage_filters(stages)]
+    assert names == ["highpass", "bandreject", "bandreject", "afftdn", "dynaudnorm"]
+    afftdn = dict(stage_filters(stages))["afftdn"]
+    assert afftdn == {"nr": 0.75 * 12.0, "nf": -45.0}  # strength x cap, measured floor
+    assert stage_filters(stages)[1][1]["f"] == 60.0 and stage_filters(stages)[2][1]["f"] == 180.0
+
+    quiet_room = build_cleanup_stages(settings, analysis(-90.0))
+    assert not quiet_room[1].enabled and "no mains hum" in quiet_room[1].reason
+    assert not quiet_room[2].enabled and "below -70" in quiet_room[2].reason
+
+    off = AudioSettings(highpass_hz=0, hum_removal=False, noise_reduction=False, leveler=False)
+    assert stage_filters(build_cleanup_stages(off, analysis(-45.0))) == []
+
+
+def test_plain_gain_when_the_peak_allows() -> None:
+    plan = plan_gain(AudioSettings(), -24.0, -12.0)
+    assert plan.gain_db == pytest.approx(10.0) and not plan.limiter
+    assert plan.predicted_true_peak_dbtp == pytest.approx(-2.0)
+    assert build_gain_filters(plan, 48000) == [("volume", {"volume": "10.000dB", "precision": "double"})]
+
+
+def test_limit_policy_keeps_loudness_and_limits_with_margin() -> None:
+    plan = plan_gain(AudioSettings(), -24.0, -6.0)  # +10 dB would put peaks at +4 dBTP
+    assert plan.limiter and plan.landing_lufs == -14.0
+    assert plan.limiter_ceiling_dbtp == pytest.approx(-1.5)  # -1 ceiling minus 0.5 dB margin
+    names = [name for name, _ in build_gain_filters(plan, 48000)]
+    assert names == ["volume", "aresample", "alimiter", "aresample"]
+
+
+def test_lower_target_policy_stays_linear_and_lands_quieter() -> None:
+    plan = plan_gain(AudioSettings(limiter_policy="lower-target"), -24.0, -6.0)
+    assert not plan.limiter
+    assert plan.gain_db == pytest.approx(4.5)  # peak -6 -> -1.5
+    assert plan.landing_lufs == pytest.approx(-19.5)
+    assert "lower-target" in plan.reason
+
+
+def test_silence_cannot_be_normalized() -> None:
+    with pytest.raises(AudioError, match="digital silence"):
+        plan_gain(AudioSettings(), None, None, file="x.wav")
+    with pytest.raises(AudioError):
+        plan_gain(AudioSettings(), -75.0, -60.0)
+
+
+def test_landing_check() -> None:
+    settings = AudioSettings()
+    assert check_landing(settings, -14.0, -14.15, -1.2) == []
+    problems = check_landing(settings, -14.0, -14.3, -0.8)
+    assert len(problems) == 2
+    assert "-0.30 LU off" in problems[0] and "over the ceiling" in problems[1]
