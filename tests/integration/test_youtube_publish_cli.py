@@ -247,3 +247,25 @@ def test_reachable_from_the_wayfinder_command() -> None:
     auth = subprocess.run([sys.executable, "-m", "pipeline.cli.app", "auth", "--help"], cwd=repo,
                           capture_output=True, text=True, timeout=60)
     assert auth.returncode == 0 and "login" in auth.stdout and "status" in auth.stdout, auth.stderr
+
+
+NAV_ARGS = ["--template", "navigation", "--var", "location=R", "--var", "building=B", "--var", "floor=1",
+            "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256"]
+
+
+def test_record_copies_the_render_reports_loudness(wf: WayfinderEnv, video: Path) -> None:
+    output = {"integrated_lufs": -14.1, "true_peak_dbtp": -1.2, "loudness_range_lu": 4.5}
+    (video.parent / "walkthrough.mp4.wayfinder.json").write_text(json.dumps({"input": {}, "output": output}))
+    assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
+    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    assert record["qa"] == {"source": "walkthrough.mp4.wayfinder.json", "loudness": output}
+
+
+def test_record_measures_loudness_when_there_is_no_render_report(wf: WayfinderEnv, video: Path) -> None:
+    pytest.importorskip("pipeline.audio.meter")  # written in parallel; the record holds null without it
+    assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
+    qa = json.loads((video.parent / "walkthrough.youtube.json").read_text())["qa"]
+    assert qa["source"] == "measured at upload"
+    # The test video's audio is a 440 Hz sine at ffmpeg's default amplitude 1/8: RMS 1/(8*sqrt(2)),
+    # -21.07 dBFS; BS.1770 adds -0.691 dB, and K-weighting changes a 440 Hz tone by well under 0.5 dB.
+    assert qa["loudness"]["integrated_lufs"] == pytest.approx(-21.07 - 0.691, abs=0.5)
