@@ -1,0 +1,186 @@
+"""`wayfinder batch`: render a manifest of jobs, in parallel and incrementally.
+
+The command is a thin shell over `pipeline.batch.run_batch`: it checks the options,
+draws the progress (an overall bar weighted by media duration, and a bar per running
+job, on stderr) and prints the summary table (stdout) or, with `--json`, the batch report.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipeline.batch.manifest import BatchManifest
+from pipeline.batch.model import Decision, JobEvent
+from pipeline.batch.run import BatchOptions, BatchRun, run_batch
+from pipeline.cli.app import handle_errors
+from pipeline.cli.console import err_console, out_console
+from pipeline.cli.progress import sigterm_as_interrupt
+from pipeline.errors import UsageError
+
+STATUS_STYLES = {
+    "rendered": "green", "up-to-date": "cyan", "failed": "bold red", "cancelled": "yellow", "not-run": "yellow",
+    "render": "green", "skip": "cyan", "fail": "bold red",
+}
+
+
+class BatchProgressView:
+    """Rich bars fed by job events, which arrive from render threads or the Dask client."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=not err_console.is_terminal,
+        )
+        self._overall: TaskID | None = None
+        self._running: dict[str, TaskID] = {}
+        self._positions_s: dict[str, float] = {}
+        self._durations_s: dict[str, float] = {}
+        self._done_s = 0.0
+        self._jobs_done = 0
+        self._jobs_total = 0
+
+    def __enter__(self) -> "BatchProgressView":
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)
+
+    def on_decided(self, manifest: BatchManifest, decisions: list[Decision]) -> None:
+        for text in manifest.notes:
+            err_console.print(f"[cyan]note:[/] {text}", highlight=False)
+        to_render = [d for d in decisions if d.action == "render"]
+        skipped = sum(1 for d in decisions if d.action == "skip")
+        failing = [d for d in decisions if d.action == "fail"]
+        err_console.print(
+            f"{len(decisions)} job{'s' if len(decisions) != 1 else ''}: {len(to_render)} to render, "
+            f"{skipped} up to date, {len(failing)} cannot start",
+            highlight=False,
+        )
+        for decision in failing:
+            err_console.print(f"[bold red]failed[/] {decision.name}: {decision.reason}", highlight=False, soft_wrap=True)
+        self._durations_s = {d.name: d.duration_s or 0.0 for d in to_render}
+        self._jobs_total = len(to_render)
+        if to_render:
+            self._overall = self._progress.add_task(
+                self._overall_label(), total=sum(self._durations_s.values()) or None, detail="")
+
+    def _overall_label(self) -> str:
+        return f"batch {self._jobs_done}/{self._jobs_total} jobs"
+
+    def on_event(self, event: JobEvent) -> None:
+        with self._lock:
+            if event.kind == "started" and event.name not in self._running:
+                self._running[event.name] = self._progress.add_task(
+                    f"  {event.name}", total=self._durations_s.get(event.name) or None, detail="analysing")
+            elif event.kind == "progress" and event.name in self._running:
+                total_s = self._durations_s.get(event.name) or event.total_s or 0.0
+                position_s = min(event.out_time_s, total_s) if total_s else event.out_time_s
+                self._positions_s[event.name] = position_s
+                speed = f"{event.speed_x:.1f}x" if event.speed_x else ""
+                self._progress.update(self._running[event.name], completed=position_s, detail=f"encoding {speed}")
+            elif event.kind == "finished" and event.outcome is not None:
+                task = self._running.pop(event.name, None)
+                if task is not None:
+                    self._progress.remove_task(task)
+                self._positions_s.pop(event.name, None)
+                self._done_s += self._durations_s.get(event.name, 0.0)
+                self._jobs_done += 1
+                self._print_outcome(event)
+            if self._overall is not None:
+                self._progress.update(self._overall, completed=self._done_s + sum(self._positions_s.values()),
+                                      description=self._overall_label())
+
+    def _print_outcome(self, event: JobEvent) -> None:
+        outcome = event.outcome
+        assert outcome is not None
+        style = STATUS_STYLES.get(outcome.status, "")
+        detail = outcome.reason
+        if outcome.status == "rendered":
+            detail = f"{outcome.output_path} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
+        self._progress.console.print(f"[{style}]{outcome.status}[/] {outcome.name}: {detail}",
+                                     highlight=False, soft_wrap=True)
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def print_dry_run(run: BatchRun, json_out: bool) -> None:
+    outputs = {item.name: item.job.output_path if item.job else None for item in run.manifest.jobs}
+    if json_out:
+        out_console.print_json(json.dumps([
+            {"name": d.name, "action": d.action, "reason": d.reason, "output": str(outputs.get(d.name) or ""),
+             "fingerprint": d.fingerprint.digest if d.fingerprint else None} for d in run.decisions]))
+        return
+    table = Table(title="dry run: nothing is rendered")
+    for column in ("job", "would", "why", "output"):
+        table.add_column(column)
+    for d in run.decisions:
+        table.add_row(d.name, f"[{STATUS_STYLES[d.action]}]{d.action}[/]", d.reason, str(outputs.get(d.name) or ""))
+    out_console.print(table)
+
+
+def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
+    assert run.summary is not None and run.report_path is not None
+    if json_out:
+        out_console.print_json(run.report_path.read_text(encoding="utf-8"))
+    else:
+        table = Table(title=f"batch {run.manifest.path.name}")
+        columns = ["job", "status", "detail", "media s", "wall s", *(["QA"] if qa else []), "output"]
+        for column in columns:
+            table.add_column(column, justify="right" if column.endswith(" s") else "left")
+        for o in run.summary.outcomes:
+            row = [o.name, f"[{STATUS_STYLES.get(o.status, '')}]{o.status}[/]", o.reason,
+                   _seconds(o.duration_s), _seconds(o.wall_time_s), *([o.qa or ""] if qa else []), o.output_path or ""]
+            table.add_row(*row)
+        out_console.print(table)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(run.summary.counts().items()))
+    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s; report: {run.report_path}", highlight=False)
+    for path in run.summary.qa_html:
+        err_console.print(f"QA report: {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def batch(
+        manifest: Path = typer.Argument(..., help="The batch manifest (.toml)."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Renders at once (local). Default: from the core count."),
+        cluster: Optional[str] = typer.Option(None, "--cluster", help="Dask scheduler address, e.g. tcp://HOST:8786."),
+        force: bool = typer.Option(False, "--force", "-f", help="Render even the jobs that are up to date."),
+        only: list[str] = typer.Option([], "--only", help="Only this job (repeat, or separate names with commas)."),
+        qa: bool = typer.Option(False, "--qa", help="Run QA on every output and write the QA HTML report."),
+        queue_uploads: bool = typer.Option(False, "--queue-uploads", help="Queue outputs that pass QA for upload."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Say what would render or be skipped, and why; render nothing."),
+        json_out: bool = typer.Option(False, "--json", help="Print the batch report (or the dry-run decisions) as JSON on stdout."),
+    ) -> None:
+        """Render every job of a manifest: in parallel, skipping what is up to date."""
+        if queue_uploads:
+            raise UsageError("--queue-uploads: the upload queue is not available in this version")
+        if jobs is not None and cluster:
+            raise UsageError("--jobs is for local renders; with --cluster the workers' threads set how many run at once")
+        options = BatchOptions(jobs=jobs, cluster=cluster, force=force, only=tuple(only), qa=qa, dry_run=dry_run)
+        with sigterm_as_interrupt():
+            if dry_run:
+                run = run_batch(manifest, options)
+                print_dry_run(run, json_out)
+                raise typer.Exit(1 if run.failed else 0)
+            with BatchProgressView() as view:
+                run = run_batch(manifest, options, on_event=view.on_event, on_decided=view.on_decided)
+        print_summary(run, json_out, qa)
+        if run.failed:
+            raise typer.Exit(1)
