@@ -1,0 +1,35 @@
+"""`wayfinder batch --qa`: every output is checked against its preset, verdicts land in
+batch-report.json, the HTML report is written, and a failing check makes the exit 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli import wayfinder
+from tests.media import make_clip, tone
+
+pytest.importorskip("pipeline.qa.html", reason="the QA report writer is not in this build")
+
+
+def test_qa_verdicts_per_job_and_the_html_report(tmp_path: Path) -> None:
+    make_clip(tmp_path / "speech.mp4", duration_s=3.0, audio=tone(-20.0, frequency_hz=1000.0))
+    make_clip(tmp_path / "quiet.mp4", duration_s=3.0, audio=tone(-32.0, frequency_hz=1000.0))
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        '[[jobs]]\nname = "normalized"\npreset = "youtube-draft"\ninput = { main = "speech.mp4" }\n'
+        'output = { path = "out/normalized.mp4" }\n'
+        # Not normalized: a 1 kHz stereo tone at -32 dBFS reads -32 LUFS, far from the -14 target.
+        '[[jobs]]\nname = "quiet"\npreset = "youtube-draft"\ninput = { main = "quiet.mp4" }\n'
+        'output = { path = "out/quiet.mp4" }\naudio = { normalize = false }\n'
+    )
+    result = wayfinder("batch", manifest, "--qa", "--jobs", "1")  # QA in-process: no pool start-up
+    assert result.returncode == 1, result.stderr
+    report = json.loads((tmp_path / "batch-report.json").read_text())
+    verdicts = {job["name"]: (job["status"], job["qa"]) for job in report["jobs"]}
+    assert verdicts == {"normalized": ("rendered", "pass"), "quiet": ("rendered", "fail")}
+    assert report["qa_html"] == [str(tmp_path / "qa-report.html")]
+    html = (tmp_path / "qa-report.html").read_text()
+    assert "quiet.mp4" in html and "normalized.mp4" in html
