@@ -173,7 +173,11 @@ class StateStore:
         second one is refused instead. The OS drops the lock if the holder dies, so a
         killed upload never leaves a stale lock behind.
         """
-        import fcntl
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no OS locks; uploads still work, without this guard
+            yield
+            return
 
         lock_dir = self.path.parent / "locks"
         lock_dir.mkdir(exist_ok=True, mode=0o700)

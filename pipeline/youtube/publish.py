@@ -300,7 +300,7 @@ def _run_step(step: str, plan: UploadPlan, client: YouTubeClient, store: StateSt
     if step == "thumbnail":
         if meta.thumbnail == "auto":
             assert plan.video.duration_s is not None  # validation requires it for auto
-            out = plan.video.path.with_name(plan.video.path.stem + ".thumbnail.jpg")
+            out = plan.video.path.with_name(plan.video.path.name + ".thumbnail.jpg")
             reporter.info("picking a thumbnail frame")
             thumbnail = write_auto_thumbnail(plan.video.path, plan.video.duration_s, out,
                                              title=meta.title if meta.thumbnail_title else None)

@@ -1,4 +1,5 @@
-"""The JSON record written beside each uploaded video: `<video stem>.youtube.json`.
+"""The JSON record written beside each uploaded video: `<video file name>.youtube.json`
+(`walkthrough.mp4.youtube.json`, named like the render report `walkthrough.mp4.wayfinder.json`).
 
 It holds the video id and URL, the metadata exactly as sent, what happened to the
 thumbnail, captions and playlist, processing status, the release and policy, and the
@@ -21,7 +22,7 @@ RECORD_VERSION = 1
 
 
 def record_path(video: Path) -> Path:
-    return video.with_name(video.stem + RECORD_SUFFIX)
+    return video.with_name(video.name + RECORD_SUFFIX)
 
 
 def watch_url(video_id: str) -> str:
@@ -33,7 +34,7 @@ def studio_url(video_id: str) -> str:
 
 
 def render_report_candidates(video: Path) -> list[Path]:
-    return [video.with_name(video.stem + ".wayfinder.json"), video.with_name(video.name + ".wayfinder.json")]
+    return [video.with_name(video.name + ".wayfinder.json"), video.with_name(video.stem + ".wayfinder.json")]
 
 
 def read_qa_numbers(video: Path) -> dict[str, Any]:

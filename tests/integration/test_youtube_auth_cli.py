@@ -42,7 +42,7 @@ def test_rejected_access_token_is_refreshed_and_saved_0600(wf: WayfinderEnv, vid
     assert saved["token"] != wf.credentials_info["token"] and saved["token"] in wf.server.access_tokens
     assert saved["refresh_token"] == wf.credentials_info["refresh_token"]
     assert stat.S_IMODE(wf.credentials.stat().st_mode) == 0o600
-    record_text = (video.parent / "walkthrough.youtube.json").read_text()
+    record_text = (video.parent / "walkthrough.mp4.youtube.json").read_text()
     for secret in secrets_of(wf):
         assert secret not in result.output and secret not in record_text
 

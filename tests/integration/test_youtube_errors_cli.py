@@ -83,14 +83,14 @@ def test_a_failed_step_after_the_upload_is_finished_by_the_next_run(wf: Wayfinde
     [video_id] = wf.server.videos
     assert video_id not in wf.server.thumbnails
     assert len(wf.server.playlist_items) == 1  # the other steps still ran
-    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert "thumbnail" in record["failed_steps"]
 
     second = run_wayfinder(*upload(video, "--thumbnail", "auto", "--playlist", "Wayfinding"))
     assert second.exit_code == 0, second.output
     assert list(wf.server.videos) == [video_id] and video_id in wf.server.thumbnails
     assert len(wf.server.playlist_items) == 1  # not added twice
-    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert record["failed_steps"] == {} and record["thumbnail"]["set"] is True
     assert record["playlist"]["done_earlier"] is True
 
@@ -103,5 +103,5 @@ def test_quota_exceeded_on_captions_stops_the_later_steps_and_exits_4(wf: Wayfin
     result = run_wayfinder(*upload(video, "--captions", str(captions), "--playlist", "Wayfinding"))
     assert result.exit_code == 4 and "midnight Pacific time" in result.stderr
     assert len(wf.server.videos) == 1 and wf.server.playlist_items == []
-    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert set(record["failed_steps"]) == {"captions", "playlist"}

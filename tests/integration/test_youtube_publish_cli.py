@@ -150,7 +150,7 @@ def test_dry_run_prints_the_exact_bodies_and_quota_and_sends_nothing(wf: Wayfind
     assert plan["quota"]["cost_at_most"] == {"uploads": 1, "units": 552}  # + playlists.list 1, playlists.insert 50
     assert "America/Los_Angeles" in plan["quota"]["resets"]
     assert wf.server.log == []
-    assert not (video.parent / "walkthrough.youtube.json").exists() and not wf.state_dir.exists()
+    assert not (video.parent / "walkthrough.mp4.youtube.json").exists() and not wf.state_dir.exists()
 
 
 def test_job_upload_sets_thumbnail_captions_playlist_and_waits(wf: WayfinderEnv, video: Path, job: Path) -> None:
@@ -165,7 +165,7 @@ def test_job_upload_sets_thumbnail_captions_playlist_and_waits(wf: WayfinderEnv,
     data, kind = server.thumbnails[video_id]
     assert kind == "image/jpeg" and Image.open(io.BytesIO(data)).size == (1280, 720)
     assert 0.3 * VIDEO_DURATION_S - 0.1 <= record["thumbnail"]["frame_time_s"] <= 0.7 * VIDEO_DURATION_S + 0.1
-    assert (video.parent / "walkthrough.thumbnail.jpg").read_bytes() == data
+    assert (video.parent / "walkthrough.mp4.thumbnail.jpg").read_bytes() == data
     # Captions: the file's bytes, in English, on this video.
     [caption] = server.captions
     assert caption["content"] == SRT.encode() and caption["snippet"]["videoId"] == video_id
@@ -179,7 +179,7 @@ def test_job_upload_sets_thumbnail_captions_playlist_and_waits(wf: WayfinderEnv,
     assert record["processing"] == {"upload_status": "processed", "processing_status": "succeeded", "polls": 3}
     assert "processing: processing" in result.stderr
     # The record on disk matches, and holds the release and policy.
-    on_disk = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    on_disk = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert on_disk["video_id"] == video_id and on_disk["release"]["consent_forms"] == ["release/2025-014-volunteer.pdf"]
     assert on_disk["policy"]["preset"] == "youtube"
 
@@ -220,7 +220,7 @@ def test_processing_failure_is_reported(wf: WayfinderEnv, video: Path) -> None:
                            "building=B", "--var", "floor=1", "--var", "department=D", "--var", "phone=1",
                            "--chunk-kib", "256", "--wait", "--poll-interval-s", "0.01")
     assert result.exit_code == 1 and "could not process" in result.stderr
-    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert "processing" in record["failed_steps"]
 
 
@@ -257,14 +257,14 @@ def test_record_copies_the_render_reports_loudness(wf: WayfinderEnv, video: Path
     output = {"integrated_lufs": -14.1, "true_peak_dbtp": -1.2, "loudness_range_lu": 4.5}
     (video.parent / "walkthrough.mp4.wayfinder.json").write_text(json.dumps({"input": {}, "output": output}))
     assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
-    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert record["qa"] == {"source": "walkthrough.mp4.wayfinder.json", "loudness": output}
 
 
 def test_record_measures_loudness_when_there_is_no_render_report(wf: WayfinderEnv, video: Path) -> None:
     pytest.importorskip("pipeline.audio.meter")  # written in parallel; the record holds null without it
     assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
-    qa = json.loads((video.parent / "walkthrough.youtube.json").read_text())["qa"]
+    qa = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())["qa"]
     assert qa["source"] == "measured at upload"
     # The test video's audio is a 440 Hz sine at ffmpeg's default amplitude 1/8: RMS 1/(8*sqrt(2)),
     # -21.07 dBFS; BS.1770 adds -0.691 dB, and K-weighting changes a 440 Hz tone by well under 0.5 dB.

@@ -64,7 +64,7 @@ def test_clean_upload_sends_256_kib_multiples_and_writes_a_record(wf: WayfinderE
     size = video.stat().st_size
     assert len(puts) == -(-size // CHUNK_BYTES)
     assert all((p["end"] - p["start"] + 1) == CHUNK_BYTES for p in puts[:-1])
-    record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+    record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert record["video_id"] == video_id and record["url"] == f"https://www.youtube.com/watch?v={video_id}"
     assert record["file"]["sha256"] == sha256(video) and record["file"]["size_bytes"] == size
     assert record["request"]["body"]["snippet"]["title"] == "How to find Cardiology Clinic – North Tower, floor 3"
@@ -110,7 +110,7 @@ def test_dropped_connection_after_the_last_chunk_finds_the_video(wf: WayfinderEn
     assert_never_restarted(wf.server)
     log = wf.server.requests("upload_put")
     assert log[-1].detail == {"kind": "query", "complete": True}
-    assert json.loads((video.parent / "walkthrough.youtube.json").read_text())["video_id"] == video_id
+    assert json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())["video_id"] == video_id
 
 
 def test_rate_limit_on_a_chunk_backs_off_and_finishes(wf: WayfinderEnv, video: Path) -> None:
@@ -185,7 +185,7 @@ def test_same_file_again_is_not_a_duplicate_unless_asked(wf: WayfinderEnv, video
     assert second.exit_code == 0, second.output
     if again:
         assert len(wf.server.videos) == 2
-        record = json.loads((video.parent / "walkthrough.youtube.json").read_text())
+        record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
         assert record["video_id"] != first_id and record["previous"][0]["video_id"] == first_id
     else:
         assert list(wf.server.videos) == [first_id] and len(wf.server.requests("upload_start")) == 1
