@@ -145,5 +145,7 @@ def run_task(spec: TaskSpec, *, on_event: EventCallback | None = None, where: st
 
 
 def _summary(video_mode: str, audio_mode: str) -> str:
-    return f"{video_mode} video, {audio_mode} audio"
+    video = "no video" if video_mode == "none" else f"{video_mode} video"
+    audio = "no audio" if audio_mode == "none" else f"{audio_mode} audio"
+    return f"{video}, {audio}"
 
