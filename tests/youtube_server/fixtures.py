@@ -6,6 +6,8 @@ Import the fixtures you use into a test module: `from youtube_server.fixtures im
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,20 @@ def wf(youtube: FakeYouTube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     env.credentials_info = youtube.write_credentials(env.credentials)
     for key, value in env.env().items():
         monkeypatch.setenv(key, value)
+    _refuse_the_internet(monkeypatch)
     return env
+
+
+def _refuse_the_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection beyond loopback fails the test instead of reaching Google."""
+    real_connect = socket.socket.connect
+
+    def loopback_only(self: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple) and not ipaddress.ip_address(address[0]).is_loopback:
+            raise AssertionError(f"a test tried to connect to {address[0]}: only 127.0.0.1 is allowed")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
 @dataclass
