@@ -43,7 +43,19 @@ class AudioPrep:
         }
 
 
-CALIBRATION_PASSES = 3
+CALIBRATION_PASSES = 4
+
+
+def next_gain_db(tries: list[tuple[float, float]], landing_lufs: float) -> float:
+    """Secant step on measured (gain, loudness) pairs. A limiter gives back less than
+    each added dB (slope under 1), so a plain step would undershoot again and again."""
+    gain_db, lufs = tries[-1]
+    slope = 1.0
+    if len(tries) >= 2:
+        (g0, l0), (g1, l1) = tries[-2], tries[-1]
+        if abs(g1 - g0) > 1e-6:
+            slope = min(1.5, max(0.2, (l1 - l0) / (g1 - g0)))
+    return gain_db + (landing_lufs - lufs) / slope
 
 
 def calibrate_limited_gain(
@@ -56,21 +68,26 @@ def calibrate_limited_gain(
     duration_s: float | None,
 ) -> GainPlan:
     """A limiter takes loudness away as it works, so plain arithmetic undershoots the
-    target. Measure the chain with the limiter (audio-only passes) and make up the loss."""
+    target. Measure the chain with the limiter (audio-only passes) and make up the loss;
+    the gain returned is always one that was measured."""
     if not plan.limiter:
         return plan
+    tries: list[tuple[float, float]] = []
     gain_db = plan.gain_db
-    passes = 0
-    for passes in range(1, CALIBRATION_PASSES + 1):
+    for _ in range(CALIBRATION_PASSES):
         filters = pre_filters + build_gain_filters(with_gain(plan, gain_db, ""), settings.sample_rate_hz)
         result = measure_processed(path, stream_index, settings, filters, duration_s=duration_s)
         if result.integrated_lufs is None:
             break
-        miss_lu = plan.landing_lufs - result.integrated_lufs
-        if abs(miss_lu) <= settings.tolerance_lu / 2:
+        tries.append((gain_db, result.integrated_lufs))
+        if abs(plan.landing_lufs - result.integrated_lufs) <= settings.tolerance_lu / 4:
             break
-        gain_db += miss_lu
-    return with_gain(plan, gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}")
+        gain_db = next_gain_db(tries, plan.landing_lufs)
+    if not tries:
+        return plan
+    best_gain_db, _ = min(tries, key=lambda t: abs(plan.landing_lufs - t[1]))
+    passes = len(tries)
+    return with_gain(plan, best_gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}")
 
 
 def prepare_audio(path: Path, stream: AudioStreamInfo, settings: AudioSettings, *, duration_s: float) -> AudioPrep:

@@ -131,3 +131,14 @@ def test_landing_check() -> None:
     problems = check_landing(settings, -14.0, -14.3, -0.8)
     assert len(problems) == 2
     assert "-0.30 LU off" in problems[0] and "over the ceiling" in problems[1]
+
+
+def test_secant_step_makes_up_a_limiters_diminishing_returns() -> None:
+    from pipeline.audio.prepare import next_gain_db
+
+    # first step: assume 1 dB out per dB in
+    assert next_gain_db([(10.0, -14.6)], -14.0) == pytest.approx(10.6)
+    # measured: +0.6 dB of gain bought only +0.3 LU, so the next step is twice the miss
+    assert next_gain_db([(10.0, -14.6), (10.6, -14.3)], -14.0) == pytest.approx(11.2)
+    # a flat response is clamped (slope >= 0.2): no wild jumps
+    assert next_gain_db([(10.0, -14.6), (10.6, -14.6)], -14.0) == pytest.approx(13.6)

@@ -1,0 +1,70 @@
+"""What every benchmark shares: the machine it ran on, and writing its own section of
+bench/RESULTS.md without touching the others'."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "work"
+RESULTS = HERE / "RESULTS.md"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def ffmpeg_binary() -> str:
+    from pipeline.media import find_ffmpeg
+
+    return find_ffmpeg()
+
+
+def machine() -> dict[str, str]:
+    """nproc, CPU model, memory, Python and ffmpeg versions."""
+    cpu, memory = "unknown", "unknown"
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        mem_kb = next(
+            int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        memory = f"{mem_kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    ffmpeg_version = subprocess.run([ffmpeg_binary(), "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "ffmpeg": ffmpeg_version,
+    }
+
+
+def machine_line() -> str:
+    m = machine()
+    return f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} RAM; Python {m['python']}; {m['ffmpeg']}."
+
+
+def write_section(title: str, text: str) -> None:
+    """Replace (or add) only the section headed `title` ("## ...") in bench/RESULTS.md."""
+    if RESULTS.exists():
+        current = RESULTS.read_text()
+    else:
+        current = "# Benchmark results\n\nEach section is written by the benchmark named in it.\n"
+    start = current.find(title)
+    if start == -1:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        following = current.find("\n## ", start + len(title))
+        tail = current[following + 1:] if following != -1 else ""
+        updated = current[:start] + text + ("\n" + tail if tail else "")
+    RESULTS.write_text(updated)
