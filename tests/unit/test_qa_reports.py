@@ -12,7 +12,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from pipeline.errors import OutputError
 from pipeline.qa.html import build_html, write_html
 from pipeline.qa.junit import build_junit_xml, write_junit
 from pipeline.qa.model import CheckResult, FileResult, QaReport
@@ -171,3 +173,19 @@ def test_html_for_a_big_batch_starts_with_sections_closed() -> None:
     assert page.count(" open>") == 0
     small = build_html(report)
     assert small.count(" open>") == 3  # the failing files
+
+
+def test_a_report_that_cannot_be_written_is_an_output_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "qa.xml"  # missing: unwritable even for root
+    with pytest.raises(OutputError, match="cannot write the report") as raised:
+        write_junit(sample_report(), target)
+    assert raised.value.exit_code == 1
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_reports_replace_an_old_one_whole(tmp_path: Path) -> None:
+    target = tmp_path / "qa.html"
+    target.write_text("old report")
+    write_html(sample_report(), target)
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["qa.html"]
