@@ -42,13 +42,9 @@ SINGLE_THREAD_ENV = {
     "NUMEXPR_NUM_THREADS": "1",
 }
 
-sys.path.insert(0, str(ROOT))
-
-
-def ffmpeg_binary() -> str:
-    from pipeline.media import find_ffmpeg
-
-    return find_ffmpeg()
+sys.path.insert(0, str(HERE))
+import common  # noqa: E402  (bench/common.py: machine description, RESULTS.md sections)
+from common import ffmpeg_binary  # noqa: E402
 
 
 # --- material ----------------------------------------------------------------------------
@@ -196,50 +192,20 @@ def run_ffmpeg_ebur128(path: Path) -> dict[str, object]:
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(
-            int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-        memory = f"{mem_kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        memory = "unknown"
+    """The shared machine description plus the library versions this benchmark depends on."""
     import av
     import numpy
-    import pyloudnorm  # noqa: F401
     import scipy
 
-    ffmpeg_version = subprocess.run([ffmpeg_binary(), "-version"], capture_output=True, text=True).stdout.split("\n")[0]
     return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "memory": memory,
-        "python": platform.python_version(),
+        **common.machine(),
         "versions": f"numpy {numpy.__version__}, scipy {scipy.__version__}, PyAV {av.__version__}",
-        "ffmpeg": ffmpeg_version,
         "pinned": "taskset -c 0" if shutil.which("taskset") else "not pinned (no taskset)",
     }
 
 
 def write_section(text: str) -> None:
-    """Replace (or add) only the "Loudness meter" section of bench/RESULTS.md."""
-    if RESULTS.exists():
-        current = RESULTS.read_text()
-    else:
-        current = "# Benchmark results\n\nEach section is written by the benchmark named in it.\n"
-    start = current.find(SECTION_TITLE)
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        following = current.find("\n## ", start + len(SECTION_TITLE))
-        tail = current[following + 1 :] if following != -1 else ""
-        updated = current[:start] + text + ("\n" + tail if tail else "")
-    RESULTS.write_text(updated)
+    common.write_section(SECTION_TITLE, text)
 
 
 def fmt(value: object, digits: int = 2) -> str:
