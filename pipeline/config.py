@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from pipeline import paths
 from pipeline.errors import ConfigError
@@ -43,8 +43,8 @@ class VideoSettings(StrictModel):
     gop_s: float = Field(0.5, gt=0, le=10, description="closed GOP length; 0.5 s is half the frame rate")
     fps: float | None = Field(None, gt=0, le=240, description="output frame rate; None keeps the source's")
     color: Literal["bt709"] = "bt709"
-    faststart: bool = True
-    copy_when_possible: bool = True
+    faststart: StrictBool = True
+    copy_when_possible: StrictBool = True
     threads: int | None = Field(None, ge=1, le=64)
 
 
@@ -53,8 +53,8 @@ class AudioSettings(StrictModel):
     bitrate_kbps: int = Field(384, ge=32, le=512)
     sample_rate_hz: Literal[48000] = 48000
     channels: Literal[1, 2] = 2
-    required: bool = False
-    normalize: bool = True
+    required: StrictBool = False
+    normalize: StrictBool = True
     target_lufs: float = Field(-14.0, ge=-40.0, le=-5.0)
     true_peak_dbtp: float = Field(-1.0, ge=-9.0, le=0.0)
     # Closed loop: the encoded file must land within this of the target, or be corrected.
@@ -66,12 +66,12 @@ class AudioSettings(StrictModel):
     encoder_margin_db: float = Field(0.5, ge=0.0, le=3.0)
     # Speech clean-up, in this order; each stage can be turned off.
     highpass_hz: float = Field(80.0, ge=0.0, le=300.0, description="0 turns the high-pass off")
-    hum_removal: bool = True
+    hum_removal: StrictBool = True
     hum_min_prominence_db: float = Field(10.0, ge=3.0, le=40.0)
-    noise_reduction: bool = True
+    noise_reduction: StrictBool = True
     noise_reduction_strength: float = Field(0.75, ge=0.0, le=1.0)
     noise_reduction_max_db: float = Field(12.0, ge=0.0, le=30.0)
-    leveler: bool = True
+    leveler: StrictBool = True
     leveler_max_gain_db: float = Field(12.0, ge=0.0, le=30.0)
 
 
@@ -88,9 +88,9 @@ class LightSettings(StrictModel):
 class PublishPolicy(StrictModel):
     """Hospital and accessibility gates before a video may be public or scheduled."""
 
-    require_captions: bool = False
-    require_made_for_kids: bool = False
-    require_release: bool = False
+    require_captions: StrictBool = False
+    require_made_for_kids: StrictBool = False
+    require_release: StrictBool = False
 
 
 class Settings(StrictModel):
@@ -169,7 +169,8 @@ class JobFile(StrictModel):
     pip: list[PipSpec] = []
     intro: CardSpec | None = None
     outro: CardSpec | None = None
-    # Validated by the publishing code (pipeline.youtube); accepted here as a table.
+    # Its schema belongs to the publishing code (pipeline.youtube.metadata); load_job
+    # validates it there.
     youtube: dict[str, Any] | None = None
 
 
@@ -365,6 +366,11 @@ def load_job(
             file=path,
             problems=problems,
         ) from None
+    if job_file.youtube is not None:
+        # Publishing metadata is checked now, so a typo fails the render, not the upload.
+        from pipeline.youtube.metadata import parse_youtube_section
+
+        parse_youtube_section(job_file.youtube, file=path)
     base_dir = path.resolve().parent
     preset_name = preset_override or job_file.preset
     try:

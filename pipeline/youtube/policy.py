@@ -6,18 +6,14 @@ statement that no identifiable people appear). Private uploads without `publish_
 internal review and pass without them. Unlisted counts as public: anyone with the link
 can watch it. The `youtube` preset turns all three rules on.
 
-The preset is read here with a small TOML loader until the shared config loader
-(`pipeline.config`) offers presets; only the `[publish]` table is used.
+The preset is read with the shared loader (`pipeline.config`), so a preset that
+`extends` another inherits its rules, and user presets win over built-in ones.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
-from pipeline.errors import ConfigError, UsageError
 from pipeline.youtube.metadata import VideoMetadata
 
 RULES = ("require_captions", "require_made_for_kids", "require_release")
@@ -34,36 +30,14 @@ class PublishPolicy:
         return [rule for rule in RULES if getattr(self, rule)]
 
 
-def find_preset(name: str) -> Path:
-    from pipeline.paths import builtin_presets_dir, user_presets_dir
-
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
-        raise UsageError(f"preset name {name!r} is not a plain name")
-    for folder in (user_presets_dir(), builtin_presets_dir()):
-        candidate = folder / f"{name}.toml"
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"no preset named {name!r}", field="preset")
-
-
 def load_publish_policy(preset: str | None) -> PublishPolicy:
     """The `[publish]` rules of a named preset (no preset: no rules)."""
     if not preset:
         return PublishPolicy()
-    path = find_preset(preset)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read the preset: {exc}", file=path) from exc
-    table = data.get("publish", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[publish] must be a table", file=path, field="publish")
-    problems = [f"publish.{key}: unknown key (known: {', '.join(RULES)})" for key in table if key not in RULES]
-    problems += [f"publish.{key}: must be true or false" for key in RULES
-                 if key in table and not isinstance(table[key], bool)]
-    if problems:
-        raise ConfigError("the preset's [publish] table is invalid", problems=problems, file=path)
-    return PublishPolicy(preset=preset, **{key: bool(table.get(key, False)) for key in RULES})
+    from pipeline.config import load_preset_settings
+
+    rules = load_preset_settings(preset).publish
+    return PublishPolicy(preset=preset, **{rule: getattr(rules, rule) for rule in RULES})
 
 
 def is_public_or_scheduled(meta: VideoMetadata) -> bool:

@@ -183,3 +183,19 @@ y = 0.1
 def test_quick_job_uses_preset_and_flags() -> None:
     job = config.quick_job(Path("/m/in.mp4"), Path("/m/out.mp4"), preset_name="youtube-draft")
     assert job.source is None and job.settings.video.x264_preset == "veryfast"
+
+
+def test_youtube_table_is_validated_when_the_job_loads(tmp_path: Path) -> None:
+    job_path = write(tmp_path / "y.toml", """
+[input]
+main = "x.mp4"
+[youtube]
+title = "Parking"
+privacy = "secret"
+colour = "blue"
+""")
+    with pytest.raises(ConfigError) as caught:
+        config.load_job(job_path)
+    text = "\n".join(caught.value.problems)
+    assert caught.value.file == str(job_path)
+    assert "youtube.privacy" in text and "youtube.colour" in text

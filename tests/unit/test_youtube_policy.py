@@ -72,3 +72,10 @@ def test_user_preset_publish_table(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert len(caught.value.problems) == 2
     with pytest.raises(ConfigError):
         load_publish_policy("does-not-exist")
+
+
+def test_a_preset_that_extends_youtube_keeps_its_gates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAYFINDER_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "presets").mkdir()
+    (tmp_path / "presets" / "house.toml").write_text('extends = "youtube"\n[audio]\ntarget_lufs = -16.0\n')
+    assert load_publish_policy("house").rules_on() == ["require_captions", "require_made_for_kids", "require_release"]
