@@ -117,13 +117,18 @@ def _outcome_of(future: Any, spec: TaskSpec) -> JobOutcome:
 
 def run_on_cluster(specs: list[TaskSpec], *, address: str, on_event: EventCallback) -> Execution:
     execution = Execution(outcomes={})
+    if not specs:
+        return execution  # everything up to date: no need to reach the cluster
     client = connect(address)
     try:
         descriptions = client.run(describe_worker, on_error="return")
         check_workers(descriptions)
-        threads_by_host = plan_worker_threads(client.scheduler_info()["workers"], descriptions)
-        if not specs:
-            return execution
+        workers = client.scheduler_info()["workers"]
+        threads_by_host = plan_worker_threads(workers, descriptions)
+        task_threads = sum(int(info.get("nthreads") or 1) for info in workers.values())
+        per_host = ", ".join(f"{host}: {n}" for host, n in sorted(threads_by_host.items()))
+        execution.description = (f"dask {address}, {len(workers)} workers, {task_threads} at a time, "
+                                 f"ffmpeg threads per job by host: {per_host}")
         batch_id = specs[0].batch_id
         topic = f"wayfinder-batch-{batch_id}"
         client.subscribe_topic(topic, lambda event: on_event(JobEvent.from_dict(event[1])))

@@ -121,6 +121,7 @@ class Execution:
     outcomes: dict[str, JobOutcome]
     interrupted: bool = False
     fatal: JobOutcome | None = None  # the first error that stopped the batch
+    description: str = ""  # where and how the jobs ran, for the report
 
 
 def not_run(spec: TaskSpec, reason: str, *, status: Status = "not-run") -> JobOutcome:

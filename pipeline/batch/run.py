@@ -132,9 +132,10 @@ def run_batch(
         job = by_name[decision.name].job
         assert job is not None and decision.fingerprint is not None
         specs.append(TaskSpec(batch_id, decision.name, job, decision.fingerprint, decision.duration_s or 0.0, threads))
-    executor = (f"dask {options.cluster}" if options.cluster
-                else f"local, {jobs} at a time, {threads} ffmpeg thread{'s' if threads != 1 else ''} each")
     execution = _execute(specs, options, jobs, on_event or (lambda _event: None))
+    executor = execution.description or (
+        f"dask {options.cluster}" if options.cluster
+        else f"local, {jobs} at a time, {threads} ffmpeg thread{'s' if threads != 1 else ''} each")
 
     outcomes: list[JobOutcome] = []
     for decision in decisions:
