@@ -4,8 +4,9 @@ record of it kept beside the output (`<output>.wayfinder.hash`).
 What goes in: the contents of the main input, of every inset (`[[pip]]`) and card source,
 the card and inset specs, the fully merged settings (preset, job, flags), the output
 container, the Wayfinder version and PLAN_FORMAT_VERSION. Paths are left out on purpose:
-moving the media library does not re-render it. `video.threads` is left out too: it says
-how fast to encode, not what, and a batch sets it from the core count.
+moving the media library does not re-render it. `video.threads` is left out too (it says
+how fast to encode, not what, and a batch sets it from the core count), and so are the
+`[publish]` gates, which are checked at upload time.
 
 Each part has its own digest, so a re-render can say what changed.
 """
@@ -31,8 +32,9 @@ PLAN_FORMAT_VERSION = 1
 RECORD_SUFFIX = ".wayfinder.hash"
 RECORD_FORMAT = 1
 
-# Settings that change how a render runs, never what it produces.
-EXECUTION_ONLY_SETTINGS: dict[str, tuple[str, ...]] = {"video": ("threads",)}
+# Settings that never change what a render produces: how fast it runs, and the
+# publishing gates (checked at upload time).
+IGNORED_SETTINGS: dict[str, tuple[str, ...] | None] = {"video": ("threads",), "publish": None}
 
 COMPONENT_LABELS = {
     "version": "Wayfinder version",
@@ -54,7 +56,10 @@ def _sha256(value: Any) -> str:
 
 def build_settings_part(job: Job) -> dict[str, Any]:
     settings = job.settings.model_dump(mode="json")
-    for section, keys in EXECUTION_ONLY_SETTINGS.items():
+    for section, keys in IGNORED_SETTINGS.items():
+        if keys is None:
+            settings.pop(section, None)
+            continue
         for key in keys:
             settings.get(section, {}).pop(key, None)
     return {"settings": settings, "container": job.output_path.suffix.lower()}

@@ -46,6 +46,7 @@ from pipeline.config import (
     read_toml,
 )
 from pipeline.errors import ConfigError, UsageError, WayfinderError
+from pipeline.youtube.metadata import parse_youtube_section
 
 MEDIA_SUFFIXES = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mts", ".m2ts", ".mpg", ".mpeg",
@@ -135,7 +136,10 @@ def build_table_job(
     youtube: dict[str, Any] | None = None,
 ) -> Job:
     """A Job from a table in the manifest, with the same precedence as a job file:
-    defaults < preset < this table. Raises ConfigError (unknown preset, ...)."""
+    defaults < preset < this table. Raises ConfigError (unknown preset, bad [youtube], ...)."""
+    if youtube is not None:
+        # As load_job does: a publishing typo fails now, not at upload time.
+        parse_youtube_section(youtube, file=source)
     job = quick_job(main, output, preset_name=preset, flag_layer=settings_layer or None)
     layers = job.layers
     if settings_layer:
@@ -283,6 +287,12 @@ def _load_pattern(path: Path, base_dir: Path, pattern: PatternSection, problems:
     if unknown:
         problems.append(f"{where}.output_name: unknown field {{{unknown[0]}}}; allowed: {', '.join(allowed)}")
         return []
+    if pattern.youtube is not None:
+        try:
+            parse_youtube_section(pattern.youtube, file=path)
+        except ConfigError as exc:
+            problems += [f"{where}.youtube: {problem}" for problem in exc.problems] or [exc.one_line()]
+            return []
     output_dir = _resolve(base_dir, pattern.output_dir)
     assert output_dir is not None
     settings_layer = pattern.model_dump(include={"video", "audio", "light"}, exclude_unset=True)

@@ -32,11 +32,14 @@ def digest_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_same_job_same_fingerprint_and_threads_do_not_count(media: Path, tmp_path: Path) -> None:
+def test_same_job_same_fingerprint_and_threads_or_publish_gates_do_not_count(media: Path, tmp_path: Path) -> None:
     job = job_for(media, tmp_path / "out.mp4")
     first = fp.build_fingerprint(job, digest_of)
     assert first == fp.build_fingerprint(job_for(media, tmp_path / "out.mp4"), digest_of)
     assert first == fp.build_fingerprint(with_ffmpeg_threads(job, 3), digest_of)
+    gated = quick_job(media, tmp_path / "out.mp4", preset_name="youtube-draft",
+                      flag_layer={"publish": {"require_captions": True}})
+    assert first == fp.build_fingerprint(gated, digest_of)  # upload gates do not change the file
     assert first.components["input"] == hashlib.sha256(b"first input").hexdigest()
 
 

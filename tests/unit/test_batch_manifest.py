@@ -187,3 +187,16 @@ def test_only_selects_by_name_in_manifest_order(tmp_path: Path) -> None:
     assert select_jobs(jobs, []) == jobs
     with pytest.raises(UsageError, match="no job named 'w'"):
         select_jobs(jobs, ["w"])
+
+
+def test_youtube_tables_are_validated_like_a_job_files(tmp_path: Path) -> None:
+    touch(tmp_path / "media" / "a.mp4")
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text('[[jobs]]\nname = "typo"\ninput = { main = "media/a.mp4" }\nyoutube = { titel = "Lobby" }\n')
+    [typo] = load_manifest(manifest).jobs
+    assert typo.job is None and "titel" in (typo.load_error or "")
+
+    manifest.write_text('[pattern]\ninputs = "media"\noutput_dir = "out"\n[pattern.youtube]\nprivacy = "secret"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_manifest(manifest)
+    assert "pattern.youtube" in caught.value.problems[0] and "privacy" in caught.value.problems[0]
