@@ -153,9 +153,10 @@ def run_batch(
         checkable = [(o.name, Path(o.output_path), by_name[o.name].job.preset_name)  # type: ignore[union-attr]
                      for o in outcomes if o.status in ("rendered", "up-to-date") and o.output_path]
         try:
-            qa = run_batch_qa(checkable, jobs=options.jobs, report_dir=manifest.report_dir)
-            outcomes = [replace(o, qa=qa.verdicts.get(o.name)) for o in outcomes]
-            qa_html = qa.html_paths
+            if checkable:  # every job failed: nothing to check, and QA refuses an empty list
+                qa = run_batch_qa(checkable, jobs=options.jobs, report_dir=manifest.report_dir)
+                outcomes = [replace(o, qa=qa.verdicts.get(o.name)) for o in outcomes]
+                qa_html = qa.html_paths
         except WayfinderError as error:
             qa_error = error
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.batch import BatchOptions, run_batch
 from tests.integration.cli import wayfinder
 from tests.media import make_clip, tone
 
@@ -33,3 +34,13 @@ def test_qa_verdicts_per_job_and_the_html_report(tmp_path: Path) -> None:
     assert report["qa_html"] == [str(tmp_path / "qa-report.html")]
     html = (tmp_path / "qa-report.html").read_text()
     assert "quiet.mp4" in html and "normalized.mp4" in html
+
+
+def test_qa_is_skipped_when_no_output_exists(tmp_path: Path) -> None:
+    (tmp_path / "broken.mp4").write_bytes(b"not media at all" * 100)
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text('[[jobs]]\nname = "broken"\ninput = { main = "broken.mp4" }\n')
+    run = run_batch(manifest, BatchOptions(qa=True))
+    assert run.failed and run.summary is not None
+    assert [(o.name, o.status, o.qa) for o in run.summary.outcomes] == [("broken", "failed", None)]
+    assert run.summary.qa_html == [] and not (tmp_path / "qa-report.html").exists()
