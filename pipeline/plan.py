@@ -191,6 +191,6 @@ def build_render_plan(
         audio_mode=audio_mode,
         output_size_px=size_px if video_mode != "none" else None,
         output_fps=fps if video_mode != "none" else None,
-        duration_s=info.duration_s,
+        duration_s=info.duration_s + (compose.cards_duration_s(prep) if video_mode == "encode" else 0.0),
         notes=tuple(notes),
     )

@@ -60,19 +60,11 @@ def check_output_target(output_path: Path, *, force: bool) -> None:
 
 
 def refuse_unbuilt_features(job: Job) -> None:
-    """Features the schema accepts but the engine does not render yet: refuse, never ignore."""
-    unbuilt = []
-    if job.pip:
-        unbuilt.append("[[pip]]")
-    if job.intro or job.outro:
-        unbuilt.append("[intro]/[outro] cards")
-    if job.settings.light.mode == "auto":
-        unbuilt.append('light.mode = "auto"')
-    if unbuilt:
-        raise ConfigError(
-            f"not available in this version yet: {', '.join(unbuilt)}",
-            file=job.source or job.main_path,
-        )
+    """Features the schema accepts but the engine does not render yet: refuse, never ignore.
+
+    Nothing is refused now: picture-in-picture, title cards and auto light are rendered
+    (issue 4). Keep this hook for the next feature the schema learns before the engine."""
+    return None
 
 
 def plan_job(

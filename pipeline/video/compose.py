@@ -1,19 +1,26 @@
 """The picture half of the render graph (pure): output size and rate, light correction,
 picture-in-picture and title cards, in ffmpeg-python streams.
 
-`pipeline.plan` calls, in order: `build_picture` (main video -> edited, scaled, tagged
-frames), `mix_pip_audio` (inset audio into the main audio, before normalization) and
-`join_cards` (intro/outro concatenated around the programme). Effectful preparation
-(frame analysis, rendering cards) happens before, in `pipeline.video.prepare`, and
-reaches these functions as a `PicturePrep`.
+`pipeline.plan` calls, in order: `build_picture` (main video -> light-corrected, scaled
+frames with the insets drawn over them, tagged BT.709), `mix_pip_audio` (inset audio
+into the main audio, before the loudness gain) and `join_cards` (intro/outro
+concatenated around the programme, with silence or the card's own sound). Effectful
+preparation (probing insets, frame analysis, rendering cards) happens before, in
+`pipeline.video.prepare`, and reaches these functions as a `PicturePrep`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipeline.config import Job, LightSettings, VideoSettings
+import ffmpeg
+
+from pipeline.audio.chain import apply_filters, build_format_filters
+from pipeline.config import AudioSettings, Job, LightSettings, VideoSettings
 from pipeline.probe import MediaInfo, VideoStreamInfo
+from pipeline.video import pip
+from pipeline.video.cards import RenderedCard
+from pipeline.video.light_graph import build_auto_light_filters
 from pipeline.video.prepare import PicturePrep
 
 Filter = tuple[str, dict[str, object]]
@@ -86,7 +93,10 @@ def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) ->
 
 
 def build_light_filters(light: LightSettings, prep: PicturePrep) -> list[Filter]:
-    """Manual light correction: eq for exposure and colour, colortemperature for the cast."""
+    """Light correction: auto (per-shot corrections analysed in `prep.light`, see
+    `light_graph`) or manual (eq for exposure and colour, colortemperature for the cast)."""
+    if light.mode == "auto":
+        return build_auto_light_filters(prep.light) if prep.light is not None else []
     if light.mode != "manual":
         return []
     filters: list[Filter] = []
@@ -104,6 +114,25 @@ def build_light_filters(light: LightSettings, prep: PicturePrep) -> list[Filter]
     return filters
 
 
+def build_fitted(chain: Stream, size_px: tuple[int, int], settings: VideoSettings) -> Stream:
+    """Frames scaled to the output size, square pixels, the output pixel format."""
+    return chain.filter(
+        "scale", size_px[0], size_px[1],
+        out_color_matrix=settings.color, out_range="tv", flags="bicubic",
+    ).filter("setsar", "1").filter("format", settings.pix_fmt)
+
+
+def build_tagged(chain: Stream, settings: VideoSettings) -> Stream:
+    # Frame tags win over encoder options in FFmpeg 7+, so tag the frames.
+    return chain.filter(
+        "setparams",
+        color_primaries=settings.color,
+        color_trc=settings.color,
+        colorspace=settings.color,
+        range="tv",
+    )
+
+
 def build_picture(
     video_in: Stream,
     job: Job,
@@ -112,30 +141,75 @@ def build_picture(
     fps: float,
     prep: PicturePrep,
 ) -> Stream:
-    """Main video in, finished programme picture out: light, insets, scale, BT.709 tags."""
+    """Main video in, finished programme picture out: light, scale, insets, BT.709 tags.
+
+    Light corrects the main picture only (insets keep their own look), before scaling so
+    it sees the source's values; insets are drawn after scaling, in output pixels."""
     settings = job.settings.video
     chain = video_in
     for name, options in build_light_filters(job.settings.light, prep):
         chain = chain.filter(name, **options)
-    chain = chain.filter(
-        "scale", size_px[0], size_px[1],
-        out_color_matrix=settings.color, out_range="tv", flags="bicubic",
-    ).filter("setsar", "1").filter("format", settings.pix_fmt).filter(
-        # Frame tags win over encoder options in FFmpeg 7+, so tag the frames.
-        "setparams",
-        color_primaries=settings.color,
-        color_trc=settings.color,
-        colorspace=settings.color,
-        range="tv",
-    )
-    return chain
+    chain = build_fitted(chain, size_px, settings)
+    if job.pip:
+        if len(prep.insets) != len(job.pip):
+            raise ValueError("picture-in-picture needs prepare_picture() to probe the insets first")
+        chain = pip.build_overlays(chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps))
+    return build_tagged(chain, settings)
 
 
 def mix_pip_audio(audio: Stream, job: Job, prep: PicturePrep) -> Stream:
-    """Inset audio (`mix` or `duck`) into the main audio; before loudness normalization."""
-    return audio
+    """Inset audio (`mix` or `duck`) into the main audio; before the loudness gain, so
+    the programme is normalized as a whole."""
+    if not job.pip or len(prep.insets) != len(job.pip):
+        return audio  # no insets probed: the main has no picture, so nothing is inset
+    return pip.mix_insets_sound(audio, job.pip, prep.insets, prep.windows, job.settings.audio)
+
+
+def cards_duration_s(prep: PicturePrep) -> float:
+    """How much the cards add to the programme."""
+    return sum(card.duration_s for card in prep.cards.values())
+
+
+def build_card_picture(card: RenderedCard, settings: VideoSettings) -> Stream:
+    clip = ffmpeg.input(f"file:{card.video_path.resolve()}")["0"]
+    clip = clip.filter("setpts", "PTS-STARTPTS").filter("fps", fps=card.fps_text)
+    return build_tagged(build_fitted(clip, card.size_px, settings), settings)
+
+
+def build_card_sound(card: RenderedCard, settings: AudioSettings) -> Stream:
+    """The card's own sound cut or padded to the card, or silence."""
+    if card.audio is None or card.audio.first_audio is None:
+        layout = "stereo" if settings.channels == 2 else "mono"
+        # Already in the output layout and rate; used as is, since two cards of the same
+        # length share this input (ffmpeg feeds one input to several filter pads).
+        return ffmpeg.input(
+            f"anullsrc=channel_layout={layout}:sample_rate={settings.sample_rate_hz}",
+            f="lavfi", t=f"{card.duration_s:.6f}",
+        )["0"]
+    sound = ffmpeg.input(f"file:{card.audio.path.resolve()}")[str(card.audio.first_audio.index)]
+    sound = apply_filters(sound.filter("asetpts", "PTS-STARTPTS"), build_format_filters(settings))
+    duration_s = round(card.duration_s, 6)
+    fade_s = round(min(0.5, card.duration_s / 4), 6)
+    # Padded then cut to the card exactly; faded out so a cut-off sound does not click.
+    return sound.filter("apad").filter("atrim", duration=duration_s).filter(
+        "afade", type="out", start_time=round(duration_s - fade_s, 6), duration=fade_s
+    )
 
 
 def join_cards(video: Stream | None, audio: Stream | None, job: Job, prep: PicturePrep) -> tuple[Stream | None, Stream | None]:
-    """Intro and outro cards concatenated around the programme."""
-    return video, audio
+    """Intro and outro cards concatenated around the programme (concat, same graph)."""
+    if video is None or not prep.cards:
+        return video, audio
+    settings = job.settings
+    segments: list[tuple[Stream, Stream | None]] = []
+    if "intro" in prep.cards:
+        card = prep.cards["intro"]
+        segments.append((build_card_picture(card, settings.video), build_card_sound(card, settings.audio)))
+    segments.append((video, audio))
+    if "outro" in prep.cards:
+        card = prep.cards["outro"]
+        segments.append((build_card_picture(card, settings.video), build_card_sound(card, settings.audio)))
+    with_audio = audio is not None
+    streams = [s for v, a in segments for s in ((v, a) if with_audio else (v,))]
+    joined = ffmpeg.concat(*streams, v=1, a=1 if with_audio else 0).node
+    return joined[0], (joined[1] if with_audio else None)

@@ -1,25 +1,128 @@
-"""Effectful preparation of the picture before planning: auto-light analysis of sampled
-frames, probing of inset sources, rendering of title cards. Its result, a `PicturePrep`,
-is all the pure plan needs to know about them.
+"""Effectful preparation of the picture before planning: probing and checking the inset
+sources and their windows, auto-light analysis of sampled frames, rendering (or finding
+in the cache) the title cards. Its result, a `PicturePrep`, is all the pure plan needs to
+know about them, and its `report` goes into the render report under
+measurements["picture"].
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from pipeline.config import Job
-from pipeline.probe import MediaInfo
+from pipeline.config import Job, PipSpec
+from pipeline.errors import ConfigError, InputError
+from pipeline.probe import MediaInfo, probe
+from pipeline.video.cards import RenderedCard, render_card
+from pipeline.video.colors import parse_color
+from pipeline.video.light import LightPlan, plan_light
+from pipeline.video.pip import PipWindow, build_window, check_window
+from pipeline.video.sampling import sample_frames
 
 
 @dataclass(frozen=True)
 class PicturePrep:
-    insets: tuple[MediaInfo, ...] = ()
-    light: object | None = None
-    cards: dict[str, Path] = field(default_factory=dict)
+    insets: tuple[MediaInfo, ...] = ()  # one per [[pip]] table, in job order
+    windows: tuple[PipWindow, ...] = ()  # likewise
+    light: LightPlan | None = None  # light.mode = "auto"
+    cards: dict[str, RenderedCard] = field(default_factory=dict)  # "intro" / "outro"
     report: dict[str, object] = field(default_factory=dict)
+
+
+def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
+    key = f"pip[{index}].{field_name}"
+    return key, f"{job.source or job.main_path}: {key}: {message}"
+
+
+def check_insets(job: Job, info: MediaInfo) -> tuple[tuple[MediaInfo, ...], tuple[PipWindow, ...]]:
+    """Probe every inset and check its window; ConfigError naming each table and field."""
+    problems: list[tuple[str, str]] = []
+    insets: list[MediaInfo] = []
+    windows: list[PipWindow] = []
+    for index, spec in enumerate(job.pip):
+        inset = _probe_inset(job, index, spec, problems)
+        if inset is None or inset.video is None:
+            continue
+        window_problems = check_window(spec, inset.duration_s, info.duration_s)
+        problems.extend(_problem(job, index, name, message) for name, message in window_problems)
+        if not window_problems:
+            insets.append(inset)
+            windows.append(build_window(spec, inset.duration_s, info.duration_s))
+    if problems:
+        first_key, first_line = problems[0]
+        message = first_line.split(f"{first_key}: ", 1)[1]
+        raise ConfigError(
+            message if len(problems) == 1 else f"{message} (and {len(problems) - 1} more picture-in-picture problems)",
+            file=job.source or job.main_path,
+            field=first_key,
+            problems=[line for _, line in problems] if len(problems) > 1 else (),
+        )
+    return tuple(insets), tuple(windows)
+
+
+def _probe_inset(job: Job, index: int, spec: PipSpec, problems: list[tuple[str, str]]) -> MediaInfo | None:
+    try:
+        parse_color(spec.border_color)
+    except ValueError as exc:
+        problems.append(_problem(job, index, "border_color", str(exc)))
+    try:
+        inset = probe(spec.source)
+    except InputError as exc:
+        problems.append(_problem(job, index, "source", f"{exc.message}: {spec.source}"))
+        return None
+    if inset.video is None:
+        problems.append(_problem(job, index, "source", f"no video stream: {spec.source}"))
+        return None
+    if spec.audio != "mute" and inset.first_audio is None:
+        problems.append(_problem(
+            job, index, "audio", f'"{spec.audio}" needs the inset\'s sound, but it has no audio stream: {spec.source}'
+        ))
+    return inset
+
+
+def _pip_report(job: Job, insets: tuple[MediaInfo, ...], windows: tuple[PipWindow, ...], main: MediaInfo) -> list[dict[str, object]]:
+    rows = []
+    for spec, inset, window in zip(job.pip, insets, windows, strict=True):
+        assert inset.video is not None
+        row: dict[str, object] = {
+            "source": str(inset.path),
+            "start_s": round(window.start_s, 3),
+            "end_s": round(window.end_s, 3),
+            "inset_duration_s": round(inset.duration_s, 3),
+            "held_last_frame_s": round(window.held_s, 3),
+            "trimmed": inset.duration_s > window.content_s + 0.01,
+            "audio": spec.audio,
+        }
+        if spec.audio != "mute" and main.first_audio is None:
+            row["note"] = "the main video has no audio track, so the inset's sound is not used"
+        rows.append(row)
+    return rows
 
 
 def prepare_picture(job: Job, info: MediaInfo, size_px: tuple[int, int] | None, fps: float | None) -> PicturePrep:
     """Everything the picture plan needs that must be read or made first."""
-    return PicturePrep()
+    from pipeline.plan import container_for  # the plan imports this module
+    from pipeline.video.compose import format_fps
+
+    report: dict[str, object] = {}
+    insets, windows = check_insets(job, info)
+    if insets:
+        report["pip"] = _pip_report(job, insets, windows, info)
+    carries_video = container_for(job.output_path)[1]
+    if info.video is None or size_px is None or fps is None or not carries_video:
+        # Nothing to look at or to show: the insets' sound still counts.
+        return PicturePrep(insets=insets, windows=windows, report=report)
+
+    light = None
+    if job.settings.light.mode == "auto":
+        light = plan_light(sample_frames(info), job.settings.light)
+        report["light"] = light.to_report()
+    elif job.settings.light.mode == "manual":
+        report["light"] = {"mode": "manual", **job.settings.light.model_dump(exclude={"mode", "strength"})}
+
+    cards: dict[str, RenderedCard] = {}
+    for name, spec in (("intro", job.intro), ("outro", job.outro)):
+        if spec is not None:
+            cards[name] = render_card(name, spec, size_px, fps, format_fps(fps), job_file=job.source)
+    if cards:
+        report["cards"] = {name: card.to_report() for name, card in cards.items()}
+    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, report=report)

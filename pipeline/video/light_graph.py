@@ -1,0 +1,107 @@
+"""Automatic light corrections as filters of the render graph (pure).
+
+Two filters, both working on the YUV planes as decoded (no RGB round trip, which would
+cost more than the correction itself at 1080p):
+- `colorcorrect` adds the white balance's chroma slope: cb += slope * luma (its
+  "shadows" and "highlights" offsets are set so the shift is zero at black);
+- `eq` applies the exposure gain about black to luma (contrast and brightness) and to
+  chroma (saturation), so colours keep their saturation as they brighten.
+
+With one shot the values are constant. With several, `sendcmd` sets each shot's values
+when the shot begins and, during a transition around each cut, sends values blended by
+the transition's progress TI (0..1) on every frame: one constant correction per shot,
+changing smoothly across cuts. Every command is numbers only.
+"""
+
+from __future__ import annotations
+
+from pipeline.video.light import Correction, LightPlan
+
+Filter = tuple[str, dict[str, object]]
+
+# Named instances, so the commands reach these filters and no others in the graph.
+EQ = "eq@light"
+COLORCORRECT = "colorcorrect@light"
+IDENTITY_GAIN = 0.005
+IDENTITY_SLOPE = 0.001
+
+
+def eq_values(correction: Correction, full_range: bool) -> dict[str, float]:
+    """eq's contrast/brightness/saturation for a luma gain about black.
+
+    eq computes about mid-scale: out = c*(in - 128) + 128 + 256*b (8-bit codes). With
+    c = gain, black (16, or 0 in full range) stays put when 256*b = (128 - black)*(gain - 1).
+    eq uses brightness in steps of 0.01, so it is rounded here (and nudged up, since eq
+    truncates), keeping black within about one code value.
+    """
+    black = 0.0 if full_range else 16.0
+    gain = correction.gain
+    brightness = round((128.0 - black) * (gain - 1.0) / 256.0, 2)
+    brightness += 0.0001 if brightness >= 0 else -0.0001
+    return {"contrast": round(gain, 4), "brightness": round(brightness, 4), "saturation": round(gain, 4)}
+
+
+def colorcorrect_values(correction: Correction, full_range: bool) -> dict[str, float]:
+    """colorcorrect's offsets for cb += cb_slope * luma (normalized luma).
+
+    colorcorrect shifts normalized chroma by  low + y * (high - low)  with y = code / 255.
+    In limited range luma = (code - 16) / 219 and chroma codes span 224, so the slope per
+    luma code is slope * 224 / 219 and the shift must be zero at code 16.
+    """
+    if full_range:
+        per_code, black = 1.0, 0.0
+    else:
+        per_code, black = 224.0 / 219.0, 16.0
+
+    def offsets(slope: float) -> tuple[float, float]:
+        span = slope * per_code
+        low = -black / 255.0 * span
+        return round(low, 5), round(low + span, 5)
+
+    bl, bh = offsets(correction.cb_slope)
+    rl, rh = offsets(correction.cr_slope)
+    return {"rl": rl, "bl": bl, "rh": rh, "bh": bh}
+
+
+def _commands(target: str, start: dict[str, float], end: dict[str, float] | None) -> list[str]:
+    if end is None:
+        return [f"{target} {key} {value:.5f}" for key, value in start.items()]
+    return [f"{target} {key} {start[key]:.5f}+({end[key] - start[key]:.5f})*TI" for key in start]
+
+
+def build_auto_light_filters(plan: LightPlan) -> list[Filter]:
+    """The filters for `light.mode = "auto"`; empty when no shot needs a correction."""
+    corrections = [shot.correction for shot in plan.shots]
+    use_eq = any(abs(c.gain - 1.0) > IDENTITY_GAIN for c in corrections)
+    use_cc = any(max(abs(c.cb_slope), abs(c.cr_slope)) > IDENTITY_SLOPE for c in corrections)
+    if not (use_eq or use_cc):
+        return []
+
+    def values(correction: Correction) -> list[tuple[str, dict[str, float]]]:
+        parts = []
+        if use_cc:
+            parts.append((COLORCORRECT, colorcorrect_values(correction, plan.full_range)))
+        if use_eq:
+            parts.append((EQ, eq_values(correction, plan.full_range)))
+        return parts
+
+    filters: list[Filter] = []
+    if len(plan.shots) > 1:
+        intervals = []
+        for i, shot in enumerate(plan.shots):
+            hold_from_s = plan.transitions[i - 1][1] if i > 0 else 0.0
+            hold_to = f"-{plan.transitions[i][0]:.3f}" if i < len(plan.transitions) else ""
+            commands = [c for target, v in values(shot.correction) for c in _commands(target, v, None)]
+            intervals.append(f"{hold_from_s:.3f}{hold_to} [enter] " + ", ".join(commands))
+            if i < len(plan.transitions):
+                start_s, end_s = plan.transitions[i]
+                now, then = values(shot.correction), values(plan.shots[i + 1].correction)
+                blended = [
+                    c for (target, v0), (_, v1) in zip(now, then, strict=True) for c in _commands(target, v0, v1)
+                ]
+                intervals.append(f"{start_s:.3f}-{end_s:.3f} [expr] " + ", ".join(blended))
+        filters.append(("sendcmd", {"commands": "; ".join(intervals)}))
+    # The first shot's values as options: right from the first frame, before any command.
+    for target, options in values(plan.shots[0].correction):
+        filters.append((target, dict(options)))
+    return filters

@@ -1,0 +1,133 @@
+"""Reading the main video's picture for analysis (effectful, PyAV): a tiny luma thumbnail
+of every decoded frame (to find cuts) and a few small colour samples per second (to
+measure exposure and colour cast).
+
+Only what the analysis needs is read. Non-reference frames are skipped by the decoder
+(for x264's usual GOPs that is about half of the frames, and half of the decoding time),
+and the samples are taken straight from the decoded planes by striding, without
+converting or scaling whole frames. Values are normalized: luma 0..1 from black to white,
+chroma -0.5..0.5, whatever the source's range (limited or full) and bit depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from pipeline.errors import InputError
+from pipeline.probe import MediaInfo
+
+SAMPLE_FPS = 4.0  # colour samples per second
+SAMPLE_WIDTH_PX = 160  # colour samples are about this wide
+THUMB_SIZE = (18, 32)  # luma thumbnail rows, columns (for cut detection)
+PLANAR_420 = {"yuv420p", "yuvj420p"}
+
+
+@dataclass(frozen=True)
+class ColourSample:
+    """One frame, downscaled: normalized luma and chroma planes of the same shape."""
+
+    time_s: float
+    luma: np.ndarray  # 0 (black) .. 1 (white)
+    cb: np.ndarray  # -0.5 .. 0.5
+    cr: np.ndarray
+
+
+@dataclass(frozen=True)
+class FrameSamples:
+    """What the analysis of the main picture reads."""
+
+    thumb_times_s: np.ndarray  # shape (n,)
+    thumbs: np.ndarray  # shape (n, rows, columns), normalized luma
+    samples: tuple[ColourSample, ...]
+    duration_s: float
+    full_range: bool
+    frames_decoded: int
+
+
+def _block_mean(plane: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    rows, cols = shape
+    block_r, block_c = max(1, plane.shape[0] // rows), max(1, plane.shape[1] // cols)
+    cut = plane[: block_r * rows, : block_c * cols].astype(np.float32)
+    if cut.shape != (block_r * rows, block_c * cols):  # smaller than the thumbnail
+        return np.resize(cut, shape)
+    return cut.reshape(rows, block_r, cols, block_c).mean(axis=(1, 3))
+
+
+def _plane(frame: av.VideoFrame, index: int, width: int, height: int) -> np.ndarray:
+    plane = frame.planes[index]
+    data = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return data[:height, :width]
+
+
+def _is_full_range(frame: av.VideoFrame) -> bool:
+    if frame.format.name.startswith("yuvj"):
+        return True
+    return int(getattr(frame, "color_range", 0) or 0) == 2  # AVCOL_RANGE_JPEG
+
+
+def sample_frames(info: MediaInfo, *, sample_fps: float = SAMPLE_FPS) -> FrameSamples:
+    """Thumbnails of every decoded frame and colour samples `sample_fps` times a second."""
+    assert info.video is not None
+    path = info.path
+    thumbs: list[np.ndarray] = []
+    times: list[float] = []
+    samples: list[ColourSample] = []
+    next_sample_s = 0.0
+    first_time_s: float | None = None
+    full_range = False
+    decoded = 0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams[info.video.index]
+            stream.thread_type = "AUTO"
+            stream.codec_context.skip_frame = "NONREF"
+            for frame in container.decode(stream):
+                decoded += 1
+                if frame.time is None:
+                    continue
+                if first_time_s is None:
+                    first_time_s = frame.time
+                    full_range = _is_full_range(frame)
+                time_s = frame.time - first_time_s
+                if frame.format.name not in PLANAR_420:
+                    # 10-bit, 4:2:2, RGB...: one small conversion per frame instead of
+                    # handling every layout; rarer sources, same statistics.
+                    frame = frame.reformat(
+                        width=min(frame.width, 4 * SAMPLE_WIDTH_PX) // 2 * 2,
+                        height=max(2, round(frame.height * min(frame.width, 4 * SAMPLE_WIDTH_PX) / frame.width) // 2 * 2),
+                        format="yuvj420p" if full_range else "yuv420p",
+                    )
+                width, height = frame.width, frame.height
+                luma_plane = _plane(frame, 0, width, height)
+                black, luma_scale, chroma_scale = (0.0, 255.0, 255.0) if full_range else (16.0, 219.0, 224.0)
+                thumb = (_block_mean(luma_plane[::2, ::2], THUMB_SIZE) - black) / luma_scale
+                thumbs.append(thumb)
+                times.append(time_s)
+                if time_s + 1e-6 >= next_sample_s:
+                    step = max(1, round(width / 2 / SAMPLE_WIDTH_PX))
+                    cb = _plane(frame, 1, (width + 1) // 2, (height + 1) // 2)[::step, ::step]
+                    cr = _plane(frame, 2, (width + 1) // 2, (height + 1) // 2)[::step, ::step]
+                    luma = luma_plane[::2 * step, ::2 * step]
+                    rows, cols = (min(a.shape[0] for a in (luma, cb, cr)), min(a.shape[1] for a in (luma, cb, cr)))
+                    samples.append(ColourSample(
+                        time_s=time_s,
+                        luma=(luma[:rows, :cols].astype(np.float32) - black) / luma_scale,
+                        cb=(cb[:rows, :cols].astype(np.float32) - 128.0) / chroma_scale,
+                        cr=(cr[:rows, :cols].astype(np.float32) - 128.0) / chroma_scale,
+                    ))
+                    next_sample_s = time_s + 1.0 / sample_fps
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot read the picture for light analysis: {exc}", file=path, field="video") from None
+    if not samples:
+        raise InputError("no decodable video frames for light analysis", file=path, field="video")
+    return FrameSamples(
+        thumb_times_s=np.asarray(times, dtype=np.float64),
+        thumbs=np.stack(thumbs),
+        samples=tuple(samples),
+        duration_s=info.duration_s,
+        full_range=full_range,
+        frames_decoded=decoded,
+    )
