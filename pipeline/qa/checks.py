@@ -238,13 +238,13 @@ def check_channel_balance(a: Analysis, limits: QaLimits) -> CheckResult:
             return _check(CHANNEL_BALANCE, "fail", None, silent, message, "dB")
     left_lufs, right_lufs = float(levels[left]), float(levels[right])  # type: ignore[arg-type]
     difference = r2(abs(left_lufs - right_lufs))
-    quiet, loud = (pair[1], pair[0]) if right_lufs < left_lufs else (pair[0], pair[1])
+    quieter, louder = (pair[1], pair[0]) if right_lufs < left_lufs else (pair[0], pair[1])
     if difference >= silent - EPSILON:
         return _check(CHANNEL_BALANCE, "fail", difference, silent,
-                      f"{quiet} is {difference:.2f} dB quieter than {loud}: effectively silent", "dB")
+                      f"{quieter} is {difference:.2f} dB quieter than {louder}: effectively silent", "dB")
     if difference > imbalance + EPSILON:
         return _check(CHANNEL_BALANCE, "warn", difference, imbalance,
-                      f"{quiet} is {difference:.2f} dB quieter than {loud} (more than {imbalance:.2f} dB)", "dB")
+                      f"{quieter} is {difference:.2f} dB quieter than {louder} (more than {imbalance:.2f} dB)", "dB")
     return _check(CHANNEL_BALANCE, "pass", difference, imbalance, f"{pair[0]} and {pair[1]} within {difference:.2f} dB", "dB")
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 import scipy.signal
 
 MAX_MOMENTS = 100
@@ -129,6 +130,18 @@ def _check_chunk(chunk: np.ndarray, channels: int) -> np.ndarray:
     return samples
 
 
+def sample_levels(samples: np.ndarray) -> np.ndarray:
+    """|x| of the loudest channel at each sample.
+
+    (A column-by-column maximum: numpy's reduction along a short last axis,
+    `abs(x).max(axis=1)`, is some fifty times slower.)
+    """
+    level = np.abs(samples[:, 0])
+    for channel in range(1, samples.shape[1]):
+        np.maximum(level, np.abs(samples[:, channel]), out=level)
+    return level
+
+
 def db_to_linear(level_db: float) -> float:
     return 10.0 ** (level_db / 20.0)
 
@@ -193,7 +206,7 @@ class SilenceDetector:
         if n == 0:
             return
         base = self._samples
-        level = np.abs(samples).max(axis=1)
+        level = sample_levels(samples)
         sound = level > self._sound_level
         if sound.any():
             if self._first_sound is None:
@@ -296,12 +309,12 @@ class ClipDetector:
             return
         base = self._samples
         magnitude = np.abs(samples)
-        level = magnitude.max(axis=1)
-        loudest = int(np.argmax(level))
-        if level[loudest] > self._peak_level:
-            self._peak_level = float(level[loudest])
-            self._peak_index = base + loudest
-        if level[loudest] >= self._full_scale or any(t.open_start is not None for t in self._trackers):
+        loudest_row, loudest_channel = divmod(int(np.argmax(magnitude)), self.channels)
+        peak = float(magnitude[loudest_row, loudest_channel])
+        if peak > self._peak_level:
+            self._peak_level = peak
+            self._peak_index = base + loudest_row
+        if peak >= self._full_scale or any(t.open_start is not None for t in self._trackers):
             found_starts, found_ends = [], []
             for channel, tracker in enumerate(self._trackers):
                 starts, ends = tracker.feed(magnitude[:, channel] >= self._full_scale, base)
@@ -392,24 +405,19 @@ class PhaseDetector:
     def add(self, chunk: np.ndarray) -> None:
         samples = _check_chunk(chunk, self.channels)
         n = samples.shape[0]
-        if n == 0:
-            return
-        left = samples[:, self._left].astype(np.float64)
-        right = samples[:, self._right].astype(np.float64)
-        offset = self._samples % self._block
-        slots = (offset + np.arange(n)) // self._block
-        sums = np.stack([
-            np.bincount(slots, weights=left * left),
-            np.bincount(slots, weights=right * right),
-            np.bincount(slots, weights=left * right),
-        ], axis=1)
-        sums[0] += self._partial
-        completed = (offset + n) // self._block
-        first_block = self._samples // self._block
-        for index in range(completed):
-            self._close_block(first_block + index, sums[index], self._block)
-        self._partial = sums[completed] if completed < sums.shape[0] else np.zeros(3)
-        self._samples += n
+        position = 0
+        # A chunk spans a handful of blocks: sum each piece, close blocks as they fill.
+        while position < n:
+            filled = self._samples % self._block
+            take = min(self._block - filled, n - position)
+            left = samples[position : position + take, self._left].astype(np.float64)
+            right = samples[position : position + take, self._right].astype(np.float64)
+            self._partial += (float((left * left).sum()), float((right * right).sum()), float((left * right).sum()))
+            self._samples += take
+            position += take
+            if filled + take == self._block:
+                self._close_block(self._samples // self._block - 1, self._partial, self._block)
+                self._partial = np.zeros(3, dtype=np.float64)
 
     def _close_block(self, block: int, sums: np.ndarray, length: int) -> None:
         if not self._qualifies(sums, length):
@@ -498,7 +506,8 @@ class HumDetector:
         self._bins = min(self._nfft // 2 + 1, math.ceil(highest_hz / self.resolution_hz) + HUM_LOBE_BINS + 2)
         self._power_sum = np.zeros(self._bins, dtype=np.float64)
         self._segments = 0
-        self._buffer = np.zeros((0, self.channels), dtype=np.float32)
+        # Channel-major (channels, n): segments are then contiguous runs of memory.
+        self._buffer = np.zeros((self.channels, 0), dtype=np.float32)
         self._samples = 0
 
     def add(self, chunk: np.ndarray) -> None:
@@ -506,29 +515,32 @@ class HumDetector:
         if samples.shape[0] == 0:
             return
         self._samples += samples.shape[0]
-        data = np.concatenate((self._buffer, samples.astype(np.float32, copy=False)), axis=0)
-        if data.shape[0] < self._nfft:
+        data = np.concatenate((self._buffer, samples.T.astype(np.float32)), axis=1)
+        if data.shape[1] < self._nfft:
             self._buffer = data
             return
-        segments = np.lib.stride_tricks.sliding_window_view(data, self._nfft, axis=0)[:: self._hop]
+        segments = np.lib.stride_tricks.sliding_window_view(data, self._nfft, axis=1)[:, :: self._hop]
         self._accumulate(segments)
-        self._buffer = data[segments.shape[0] * self._hop :].copy()
+        self._buffer = data[:, segments.shape[1] * self._hop :].copy()
+
+    def _spectrum_power(self, segments: np.ndarray) -> np.ndarray:
+        """Power of the low bins of (channels, n_segments, nfft) windowed segments."""
+        # scipy.fft keeps float32 as complex64: twice as fast as numpy's double FFT,
+        # and single precision is plenty for a level 15 dB above a noise floor.
+        spectrum = scipy.fft.rfft(segments * self._window, axis=-1)[..., : self._bins]
+        return spectrum.real.astype(np.float64) ** 2 + spectrum.imag.astype(np.float64) ** 2
 
     def _accumulate(self, segments: np.ndarray) -> None:
-        """segments: (n_segments, channels, nfft)."""
-        spectrum = np.fft.rfft(segments * self._window, axis=-1)[..., : self._bins]
-        power = spectrum.real.astype(np.float64) ** 2 + spectrum.imag.astype(np.float64) ** 2
-        self._power_sum += power.mean(axis=1).sum(axis=0)
-        self._segments += segments.shape[0]
+        self._power_sum += self._spectrum_power(segments).mean(axis=0).sum(axis=0)
+        self._segments += segments.shape[1]
 
     def result(self) -> HumResult:
         power_sum, segments = self._power_sum, self._segments
-        if segments == 0 and self._buffer.shape[0] >= MIN_HUM_SEGMENT_S * self.sample_rate_hz:
+        if segments == 0 and self._buffer.shape[1] >= MIN_HUM_SEGMENT_S * self.sample_rate_hz:
             # Shorter than one segment: analyse what there is, zero-padded.
-            padded = np.zeros((1, self.channels, self._nfft), dtype=np.float32)
-            padded[0, :, : self._buffer.shape[0]] = self._buffer.T
-            spectrum = np.fft.rfft(padded * self._window, axis=-1)[..., : self._bins]
-            power_sum = (np.abs(spectrum) ** 2).mean(axis=1).sum(axis=0)
+            padded = np.zeros((self.channels, 1, self._nfft), dtype=np.float32)
+            padded[:, 0, : self._buffer.shape[1]] = self._buffer
+            power_sum = self._spectrum_power(padded).mean(axis=0).sum(axis=0)
             segments = 1
         if segments == 0:
             return HumResult(self._samples / self.sample_rate_hz, self.resolution_hz, ())
