@@ -29,15 +29,17 @@ IDENTITY_SLOPE = 0.001
 def eq_values(correction: Correction, full_range: bool) -> dict[str, float]:
     """eq's contrast/brightness/saturation for a luma gain about black.
 
-    eq computes about mid-scale: out = c*(in - 128) + 128 + 256*b (8-bit codes). With
-    c = gain, black (16, or 0 in full range) stays put when 256*b = (128 - black)*(gain - 1).
-    eq uses brightness in steps of 0.01, so it is rounded here (and nudged up, since eq
-    truncates), keeping black within about one code value.
+    With gamma 1, eq works in integers on 8-bit codes (vf_eq.c):
+        out = (in * c4096 >> 12) + (int(100 * b + 100) * 511) / 200 - 128 - c4096 / 32
+    with c4096 = contrast * 4096: about out = c*in - 128*c + 255.5*b + 127.5, less about
+    half a code lost to the truncations on average. With c = gain, black (16, or 0 in full
+    range) stays put when 255.5*b = (128 - black)*gain - (127.5 - black) + 0.5. eq takes
+    brightness in steps of 0.01 (2.6 codes), truncated, so the value is rounded to a step
+    and nudged onto it: within 2.5 codes of the exact gain, unbiased on average.
     """
     black = 0.0 if full_range else 16.0
     gain = correction.gain
-    brightness = round((128.0 - black) * (gain - 1.0) / 256.0, 2)
-    brightness += 0.0001 if brightness >= 0 else -0.0001
+    brightness = round(((128.0 - black) * gain - (127.5 - black) + 0.5) / 255.5, 2) + 0.0001
     return {"contrast": round(gain, 4), "brightness": round(brightness, 4), "saturation": round(gain, 4)}
 
 
