@@ -102,8 +102,9 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _badge(status: str) -> str:
-    return f'<span class="badge {status}">{status.upper()}</span>'
+def _badge(status: str, count: int | None = None) -> str:
+    label = status.upper() if count is None else f"{count} {status.upper()}"
+    return f'<span class="badge {status}">{label}</span>'
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -208,8 +209,9 @@ def build_html(report: QaReport, *, generated_at: datetime | None = None) -> str
     when = (generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M %Z").strip()
     summary = report.summary
     open_sections = len(report.files) <= OPEN_SECTIONS_UP_TO
+    # Small batches open what needs attention; big ones start closed (the table links in).
     sections = "".join(
-        _file_section(index, result, report, open_sections and result.status != "pass" or len(report.files) == 1)
+        _file_section(index, result, report, len(report.files) == 1 or (open_sections and result.status != "pass"))
         for index, result in enumerate(report.files, start=1)
     )
     plural = "s" if summary.files != 1 else ""
@@ -226,7 +228,7 @@ def build_html(report: QaReport, *, generated_at: datetime | None = None) -> str
 <h1>Loudness QA report</h1>
 <p class="meta">Preset <b>{_e(report.preset)}</b>: target {report.target_lufs:.2f} LUFS ± {report.tolerance_lu:.2f} LU,
 true-peak ceiling {report.true_peak_dbtp:.2f} dBTP · {summary.files} file{plural} · generated {_e(when)} by Wayfinder {_e(__version__)}</p>
-<p class="counts">{_badge("pass").replace("PASS", f"{summary.passed} PASS")} {_badge("warn").replace("WARN", f"{summary.warned} WARN")} {_badge("fail").replace("FAIL", f"{summary.failed} FAIL")}</p>
+<p class="counts">{_badge("pass", summary.passed)} {_badge("warn", summary.warned)} {_badge("fail", summary.failed)}</p>
 </header>
 <main>
 <h2>Summary</h2>
