@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from pipeline.errors import ConfigError
 from pipeline.qa.settings import QaSettings, load_qa_limits, qa_settings_for
@@ -38,7 +39,7 @@ def test_defaults_are_sensible_for_spoken_video() -> None:
 
 
 def test_settings_are_frozen_and_strict() -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         QaSettings().tolerance_lu = 2.0  # type: ignore[misc]
-    with pytest.raises(Exception, match="extra"):
+    with pytest.raises(ValidationError, match="extra"):
         QaSettings.model_validate({"tolerance_lu": 0.5, "tolerence_lu": 0.5})
