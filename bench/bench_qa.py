@@ -64,7 +64,8 @@ def variant_filter(index: int) -> str:
     if index % 4 == 2:
         chain.append("volume=0:enable='between(t,20,20.4)'")  # a dropout
     if index % 4 == 3:
-        chain.append("volume=30dB:enable='between(t,30,30.05)',asoftclip=type=hard")  # clipped burst
+        # A clipped burst: 0.1 s of a loud syllable (the envelope peaks at t = n + 0.25) 20 dB too hot.
+        chain.append("volume=20dB:enable='between(t,30.2,30.3)',asoftclip=type=hard:threshold=1")
     chain.append("pan=stereo|c0=c0|c1=c0")
     return ",".join(chain)
 
