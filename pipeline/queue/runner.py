@@ -15,7 +15,10 @@ ledger, and never creates a second one.
 
 `watch=False` processes what is due and returns (cron, systemd timers); `watch=True`
 keeps going, sleeping until the next due time. An interrupt (Ctrl-C, SIGTERM arriving
-as KeyboardInterrupt) gives the item in flight back as `pending`, resumable.
+as KeyboardInterrupt) gives the item in flight back as `pending`, resumable. A
+KeyboardInterrupt raised from a signal handler can land inside C code that turns it into
+an ordinary error someone catches, so the caller also passes `stop_requested`, checked
+at every progress callback (each chunk) and between items: a stop is never lost.
 """
 
 from __future__ import annotations
@@ -78,6 +81,41 @@ Connect = Callable[[OnCall], YouTubeClient]
 Log = Callable[[str], None]
 
 
+class StopCheckingReporter:
+    """Passes everything to the real reporter, raising KeyboardInterrupt first if a stop was asked for."""
+
+    def __init__(self, inner: Reporter, stop_requested: Callable[[], bool]) -> None:
+        self._inner = inner
+        self._stop_requested = stop_requested
+
+    def _check(self) -> None:
+        if self._stop_requested():
+            raise KeyboardInterrupt
+
+    def info(self, message: str) -> None:
+        self._check()
+        self._inner.info(message)
+
+    def warn(self, message: str) -> None:
+        self._check()
+        self._inner.warn(message)
+
+    def transfer_started(self, total_bytes: int) -> None:
+        self._check()
+        self._inner.transfer_started(total_bytes)
+
+    def transfer_progress(self, done_bytes: int) -> None:
+        self._inner.transfer_progress(done_bytes)
+        self._check()
+
+    def transfer_finished(self) -> None:
+        self._inner.transfer_finished()  # clean-up: never interrupted
+
+    def processing(self, message: str) -> None:
+        self._check()
+        self._inner.processing(message)
+
+
 class LeaseKeeper:
     """Renews an item's lease from a thread (own connection) while the item is worked on."""
 
@@ -112,14 +150,16 @@ def _local(moment: datetime) -> str:
 class QueueRunner:
     def __init__(self, *, queue: QueueStore, state: StateStore, table: QuotaTable, options: RunOptions,
                  connect: Connect, reporter: Reporter, log: Log, clock: Clock,
-                 sleep: Callable[[float], None] = time.sleep, identity: RunnerIdentity | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, identity: RunnerIdentity | None = None,
+                 stop_requested: Callable[[], bool] = lambda: False) -> None:
         self.queue = queue
         self.state = state
         self.table = table
         self.options = options
         self._connect = connect
         self._client: YouTubeClient | None = None
-        self.reporter = reporter
+        self._stop_requested = stop_requested
+        self.reporter: Reporter = StopCheckingReporter(reporter, stop_requested)
         self.log = log
         self.clock = clock
         self.sleep = sleep
@@ -133,6 +173,7 @@ class QueueRunner:
             visited: set[int] = set()
             uploads = 0
             while True:
+                self._check_stop()
                 now = self.clock()
                 spent = self.state.quota_spent_on(quota_day(now))
                 result = self.queue.claim_next(self.identity, now, self.options.lease_s, spent=spent,
@@ -156,6 +197,10 @@ class QueueRunner:
                 if self.options.max_uploads is not None and uploads >= self.options.max_uploads:
                     self.log(f"stopping after {uploads} upload(s) (--max)")
                     return self.summary
+
+    def _check_stop(self) -> None:
+        if self._stop_requested():
+            raise KeyboardInterrupt
 
     def _alive(self, runner_id: str, host: str | None) -> bool:
         return runner_alive(self.queue.state_dir, runner_id, host)
@@ -199,7 +244,7 @@ class QueueRunner:
             self.summary.uploaded.append(item.id)
             self.log(f"item {item.id} {item.video_name}: {what} as {watch_url(video_id)}")
             refreshed = self.queue.get(item.id)
-            if refreshed is not None and refreshed.lease_owner == self.identity.id:
+            if refreshed is not None and refreshed.lease_owner == self.identity.id and not self._stop_requested():
                 self._check_locked(refreshed)
 
     def _gate_and_publish(self, item: QueueItem) -> tuple[str | None, bool]:
@@ -241,6 +286,8 @@ class QueueRunner:
         return None
 
     def _handle_error(self, item: QueueItem, error: BaseException, *, checking: bool) -> None:
+        if self._stop_requested() and not isinstance(error, KeyboardInterrupt):
+            error = KeyboardInterrupt()  # the interrupt came back disguised as another error
         now = self.clock()
         current = self.queue.get(item.id) or item
         uploaded = None if checking else self._uploaded_video(item)

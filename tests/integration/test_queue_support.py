@@ -1,0 +1,91 @@
+"""Helpers shared by the queue's integration tests (no tests here).
+
+The `queue` command is registered on a fresh Typer app through its public `register`
+hook (as `pipeline.cli.app` does) and run in-process; the process tests run the real
+`python -m pipeline.cli.app` instead. Test videos for the transfer tests are random
+bytes (distinct content, so the duplicate ledger keeps them apart, and any corruption on
+the way shows in the sha256); the QA tests make real media with ffmpeg.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from youtube_server.fixtures import CliResult  # noqa: E402
+
+CHUNK_BYTES = 256 * 1024
+FAST_RUN = ["--chunk-kib", "256", "--retry-delay-s", "1"]
+
+
+def build_app() -> typer.Typer:
+    from pipeline.cli import queue_cmd
+
+    app = typer.Typer(name="wayfinder", no_args_is_help=True, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        """Wayfinder (queue commands only)."""
+
+    queue_cmd.register(app)
+    return app
+
+
+def wayfinder(*args: str | Path) -> CliResult:
+    """`wayfinder ARGS` in this process; stdout and stderr apart."""
+    result = CliRunner().invoke(build_app(), [str(a) for a in args], catch_exceptions=False,
+                                env={"COLUMNS": "200"})
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def nav_args(building: str) -> list[str]:
+    """Template flags whose title names `building`, so each item's video can be told apart."""
+    return ["--template", "navigation", "--var", "location=Riverside Hospital", "--var", f"building={building}",
+            "--var", "floor=2", "--var", "department=Radiology", "--var", "phone=555-0100"]
+
+
+def title_for(building: str) -> str:
+    return f"How to find Radiology – {building}, floor 2"
+
+
+def random_video(path: Path, size_bytes: int, seed: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(random.Random(seed).randbytes(size_bytes))
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def items() -> list[dict[str, Any]]:
+    result = wayfinder("queue", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return list(json.loads(result.stdout)["items"])
+
+
+def quota() -> dict[str, Any]:
+    result = wayfinder("queue", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout)["quota"])
+
+
+def add(video: Path, building: str, *extra: str) -> int:
+    result = wayfinder("queue", "add", video, *nav_args(building), "--skip-qa", "--json", *extra)
+    assert result.exit_code == 0, result.output
+    return int(json.loads(result.stdout)["id"])
+
+
+def subprocess_env(wf_env: dict[str, str], **extra: str) -> dict[str, str]:
+    repo = Path(__file__).resolve().parents[2]
+    return {**os.environ, **wf_env, "PYTHONPATH": str(repo), "COLUMNS": "200", **extra}
