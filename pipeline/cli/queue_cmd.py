@@ -75,6 +75,18 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+def _shown_path(path: str) -> str:
+    """The path relative to the working folder when it is inside it (media/ vs out/ tell apart)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def _publish_time(text: str | None) -> str:
+    return _when(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else ""
+
+
 def _time_option(value: str | None, what: str) -> datetime | None:
     from pipeline.queue.clock import parse_moment
 
@@ -133,8 +145,8 @@ def add(
         _print_json(item.to_dict())
         return
     due = "now" if item.due_at <= item.added_at else _when(item.due_at)
-    scheduled = f"; YouTube publishes it at {item.publish_at}" if item.publish_at else ""
-    out_console.print(f"queued item {item.id}: {item.video_name} – {item.title!r}, due {due}, priority "
+    scheduled = f"; YouTube publishes it at {_publish_time(item.publish_at)}" if item.publish_at else ""
+    out_console.print(f"queued item {item.id}: {_shown_path(item.video_path)} – {item.title!r}, due {due}, priority "
                       f"{item.priority}{scheduled}", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -179,12 +191,13 @@ def list_items(
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in ("id", "state", "video", "due / until", "publish at", "prio", "video id", "note"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in {"id", "state", "prio"})
     for item in items:
         note = item.reason or item.last_error or ""
-        table.add_row(str(item.id), f"[{STATE_STYLES.get(item.state, '')}]{item.state}[/]", item.video_name,
+        table.add_row(str(item.id), f"[{STATE_STYLES.get(item.state, '')}]{item.state}[/]", _shown_path(item.video_path),
                       _when(item.due_at) if item.state in {"pending", "deferred", "processing"} else "",
-                      item.publish_at or "", str(item.priority), item.video_id or "", note)
+                      _publish_time(item.publish_at), str(item.priority), item.video_id or "", note,
+                      style="dim" if item.state == "cancelled" else None)
     if items:
         out_console.print(table)
     else:
@@ -226,11 +239,11 @@ def show(
     lines = [f"item {item.id}: {item.state}" + (f" ({item.reason})" if item.reason else ""),
              f"  video:       {item.video_path}", f"  title:       {item.title}",
              f"  privacy:     {(data['request_body'] or {}).get('status', {}).get('privacyStatus')}",
-             f"  publish at:  {item.publish_at or '-'}", f"  priority:    {item.priority}",
+             f"  publish at:  {_publish_time(item.publish_at) or '-'}", f"  priority:    {item.priority}",
              f"  added:       {_when(item.added_at)}", f"  not before:  {_when(item.not_before) or '-'}",
              f"  due:         {_when(item.due_at)}", f"  attempts:    {item.attempts}",
              f"  video id:    {item.video_id or '-'}" + (f"  {data['url']}" if item.video_id else ""),
-             f"  QA:          {'skipped' if item.skip_qa else (item.qa_result or {}).get('reason') or ('passed' if item.qa_result else 'not checked yet') }",
+             f"  QA:          {_qa_line(item)}",
              "  planned cost: " + ", ".join(f"{v} {k}" for k, v in data["planned_cost"].items())]
     if item.last_error:
         lines.append(f"  last error:  {item.last_error}")
@@ -238,6 +251,16 @@ def show(
     lines += [f"    {_when(e.at)}  {e.from_state or '-'} -> {e.to_state}" + (f"  {e.detail}" if e.detail else "")
               for e in events]
     out_console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+
+
+def _qa_line(item: QueueItem) -> str:
+    if item.skip_qa:
+        return "skipped (--skip-qa)"
+    qa = item.qa_result
+    if not qa:
+        return f"not checked yet (preset {item.qa_preset})"
+    numbers = f"{qa.get('integrated_lufs')} LUFS, true peak {qa.get('true_peak_dbtp')} dBTP, {qa.get('source')}"
+    return f"passed ({numbers})" if qa.get("passed") else f"failed ({numbers}): {qa.get('reason')}"
 
 
 @queue_app.command("cancel")

@@ -237,3 +237,29 @@ def test_the_qa_gate_measures_loudness_and_fails_what_misses_the_target(wf: Wayf
     assert skipped.exit_code == 0, skipped.output
     assert wayfinder("queue", "run", "--once", *FAST_RUN).exit_code == 0
     assert uploaded_titles(wf.server) == [title_for("Loud"), title_for("Quiet")]
+
+
+# --- the README stays true ------------------------------------------------------------
+
+
+def test_the_readme_synopsis_lists_every_queue_option_and_nothing_else() -> None:
+    import re
+
+    import typer.main
+
+    from tests.integration.test_queue_support import build_app
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scheduled uploads", 1)[1].split("\n## ", 1)[0]
+    synopsis = section.split("```", 2)[1]
+    documented: dict[str, set[str]] = {}
+    for entry in re.split(r"\n(?=wayfinder queue )", synopsis.strip()):
+        name = entry.split()[2]
+        documented[name] = set(re.findall(r"--[a-z][a-z-]*", entry))
+    group = typer.main.get_command(build_app()).commands["queue"]  # type: ignore[attr-defined]
+    actual = {name: {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)
+                     if opt.startswith("--") and opt != "--help"}
+              for name, command in group.commands.items()}
+    assert documented == actual
+    for name in actual:
+        assert f"`queue {name}`" in section or f"queue {name} " in section
