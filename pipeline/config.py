@@ -341,11 +341,75 @@ def load_preset_settings(name: str) -> Settings:
     return merge_settings(_preset_layers(name))
 
 
-def _resolve(base_dir: Path, value: Path | None) -> Path | None:
+def resolve_path(base_dir: Path, value: Path | str | None) -> Path | None:
+    """An absolute, normalized path; relative ones are taken from `base_dir`."""
     if value is None:
         return None
-    value = value.expanduser()
+    value = Path(value).expanduser()
     return Path(os.path.abspath(value if value.is_absolute() else base_dir / value))
+
+
+def _resolve_card(base_dir: Path, spec: CardSpec | None) -> CardSpec | None:
+    if spec is None:
+        return None
+    return spec.model_copy(update={
+        "background_image": resolve_path(base_dir, spec.background_image),
+        "audio": resolve_path(base_dir, spec.audio),
+    })
+
+
+def build_job(
+    *,
+    source: Path,
+    label: str,
+    base_dir: Path,
+    preset_name: str,
+    main: Path,
+    output: Path,
+    settings_layer: dict[str, Any],
+    pip: tuple[PipSpec, ...] | list[PipSpec] = (),
+    intro: CardSpec | None = None,
+    outro: CardSpec | None = None,
+    youtube: dict[str, Any] | None = None,
+    flag_layer: dict[str, Any] | None = None,
+) -> Job:
+    """A Job from already-validated tables (a job file's, or an inline one in a batch
+    manifest): defaults < preset < `settings_layer` (named `label`) < flags. Paths
+    resolve against `base_dir`. Raises ConfigError naming `source`."""
+    if youtube is not None:
+        # Publishing metadata is checked now, so a typo fails the render, not the upload.
+        from pipeline.youtube.metadata import parse_youtube_section
+
+        parse_youtube_section(youtube, file=source)
+    try:
+        preset_layers = _preset_layers(preset_name)
+    except ConfigError as exc:
+        if exc.file is None:
+            exc.file = str(source)
+        raise
+    layers = [*preset_layers, (label, settings_layer)]
+    if flag_layer:
+        layers.append(("command line", flag_layer))
+    try:
+        settings = merge_settings(layers)
+    except ValidationError as exc:
+        problems = format_validation_errors(exc, "command line", Settings)
+        raise ConfigError("invalid command-line settings", problems=problems) from None
+    main_path = resolve_path(base_dir, main)
+    output_path = resolve_path(base_dir, output)
+    assert main_path is not None and output_path is not None
+    return Job(
+        source=source,
+        preset_name=preset_name,
+        main_path=main_path,
+        output_path=output_path,
+        settings=settings,
+        pip=tuple(spec.model_copy(update={"source": resolve_path(base_dir, spec.source)}) for spec in pip),
+        intro=_resolve_card(base_dir, intro),
+        outro=_resolve_card(base_dir, outro),
+        youtube=youtube,
+        layers=tuple(name for name, _ in layers),
+    )
 
 
 def load_job(
@@ -366,57 +430,20 @@ def load_job(
             file=path,
             problems=problems,
         ) from None
-    if job_file.youtube is not None:
-        # Publishing metadata is checked now, so a typo fails the render, not the upload.
-        from pipeline.youtube.metadata import parse_youtube_section
-
-        parse_youtube_section(job_file.youtube, file=path)
     base_dir = path.resolve().parent
-    preset_name = preset_override or job_file.preset
-    try:
-        preset_layers = _preset_layers(preset_name)
-    except ConfigError as exc:
-        if exc.file is None:
-            exc.file = str(path)
-        raise
-    job_layer = job_file.model_dump(include={"video", "audio", "light"}, exclude_unset=True)
-    layers = [*preset_layers, (f"job {path}", job_layer)]
-    if flag_layer:
-        layers.append(("command line", flag_layer))
-    try:
-        settings = merge_settings(layers)
-    except ValidationError as exc:
-        problems = format_validation_errors(exc, "command line", Settings)
-        raise ConfigError("invalid command-line settings", problems=problems) from None
-
-    main_path = _resolve(base_dir, job_file.input.main)
-    assert main_path is not None
-    output_path = output_override or _resolve(base_dir, job_file.output.path) or (base_dir / f"{path.stem}.mp4")
-    pips = tuple(
-        spec.model_copy(update={"source": _resolve(base_dir, spec.source)}) for spec in job_file.pip
-    )
-
-    def card(spec: CardSpec | None) -> CardSpec | None:
-        if spec is None:
-            return None
-        return spec.model_copy(
-            update={
-                "background_image": _resolve(base_dir, spec.background_image),
-                "audio": _resolve(base_dir, spec.audio),
-            }
-        )
-
-    return Job(
+    return build_job(
         source=path,
-        preset_name=preset_name,
-        main_path=main_path,
-        output_path=output_path,
-        settings=settings,
-        pip=pips,
-        intro=card(job_file.intro),
-        outro=card(job_file.outro),
+        label=f"job {path}",
+        base_dir=base_dir,
+        preset_name=preset_override or job_file.preset,
+        main=job_file.input.main,
+        output=output_override or job_file.output.path or Path(f"{path.stem}.mp4"),
+        settings_layer=job_file.model_dump(include={"video", "audio", "light"}, exclude_unset=True),
+        pip=job_file.pip,
+        intro=job_file.intro,
+        outro=job_file.outro,
         youtube=job_file.youtube,
-        layers=tuple(name for name, _ in layers),
+        flag_layer=flag_layer,
     )
 
 

@@ -20,7 +20,6 @@ Relative paths resolve against the manifest's folder.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import glob
 import os
 import string
@@ -39,11 +38,12 @@ from pipeline.config import (
     LightSettings,
     StrictModel,
     VideoSettings,
+    build_job,
     deep_merge,
     format_validation_errors,
     load_job,
-    quick_job,
     read_toml,
+    resolve_path,
 )
 from pipeline.errors import ConfigError, UsageError, WayfinderError
 from pipeline.youtube.metadata import parse_youtube_section
@@ -101,22 +101,6 @@ class BatchManifest:
     notes: list[str] = field(default_factory=list)  # worth saying, not worth stopping for
 
 
-def _resolve(base_dir: Path, value: Path | str | None) -> Path | None:
-    if value is None:
-        return None
-    value = Path(value).expanduser()
-    return Path(os.path.abspath(value if value.is_absolute() else base_dir / value))
-
-
-def _resolve_card(base_dir: Path, card: CardSpec | None) -> CardSpec | None:
-    if card is None:
-        return None
-    return card.model_copy(update={
-        "background_image": _resolve(base_dir, card.background_image),
-        "audio": _resolve(base_dir, card.audio),
-    })
-
-
 def _problem_count(problems: list[str]) -> str:
     return f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
 
@@ -137,22 +121,10 @@ def build_table_job(
 ) -> Job:
     """A Job from a table in the manifest, with the same precedence as a job file:
     defaults < preset < this table. Raises ConfigError (unknown preset, bad [youtube], ...)."""
-    if youtube is not None:
-        # As load_job does: a publishing typo fails now, not at upload time.
-        parse_youtube_section(youtube, file=source)
-    job = quick_job(main, output, preset_name=preset, flag_layer=settings_layer or None)
-    layers = job.layers
-    if settings_layer:
-        # quick_job labels its last layer "command line"; here it is the manifest.
-        layers = (*layers[:-1], f"manifest {source} ({name})")
-    return dataclasses.replace(
-        job,
-        source=source,
-        pip=tuple(spec.model_copy(update={"source": _resolve(base_dir, spec.source)}) for spec in pip),
-        intro=_resolve_card(base_dir, intro),
-        outro=_resolve_card(base_dir, outro),
+    return build_job(
+        source=source, label=f"manifest {source} ({name})", base_dir=base_dir, preset_name=preset,
+        main=main, output=output, settings_layer=settings_layer, pip=pip, intro=intro, outro=outro,
         youtube=youtube,
-        layers=layers,
     )
 
 
@@ -166,7 +138,7 @@ def _load_job_entries(path: Path, base_dir: Path, entries: list[Any], problems: 
             except ValidationError as exc:
                 problems += format_validation_errors(exc, f"{path}: {where}", FileEntry)
                 continue
-            job_path = _resolve(base_dir, entry.file)
+            job_path = resolve_path(base_dir, entry.file)
             assert job_path is not None
             name = entry.name or job_path.stem
             try:
@@ -181,9 +153,9 @@ def _load_job_entries(path: Path, base_dir: Path, entries: list[Any], problems: 
         except ValidationError as exc:
             problems += format_validation_errors(exc, f"{path}: {where}", InlineEntry)
             continue
-        main = _resolve(base_dir, inline.input.main)
+        main = resolve_path(base_dir, inline.input.main)
         assert main is not None
-        output = _resolve(base_dir, inline.output.path)
+        output = resolve_path(base_dir, inline.output.path)
         name = inline.name or (output.stem if output else main.stem)
         try:
             job = build_table_job(
@@ -211,7 +183,7 @@ def find_pattern_inputs(base_dir: Path, inputs: str) -> list[Path]:
     Hidden files, partial files and Wayfinder's own outputs (a `.wayfinder.json` report
     beside them) are never inputs, so an output folder inside the input folder is safe.
     """
-    target = _resolve(base_dir, inputs)
+    target = resolve_path(base_dir, inputs)
     assert target is not None
     if target.is_dir():
         candidates = [p for p in target.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES]
@@ -269,7 +241,7 @@ def _load_pattern(path: Path, base_dir: Path, pattern: PatternSection, problems:
     rows: dict[str, dict[str, str]] = {}
     columns: list[str] = []
     if pattern.variables is not None:
-        csv_path = _resolve(base_dir, pattern.variables)
+        csv_path = resolve_path(base_dir, pattern.variables)
         assert csv_path is not None
         rows, columns = read_variables(csv_path, problems)
         names = {p.name for p in inputs}
@@ -293,7 +265,7 @@ def _load_pattern(path: Path, base_dir: Path, pattern: PatternSection, problems:
         except ConfigError as exc:
             problems += [f"{where}.youtube: {problem}" for problem in exc.problems] or [exc.one_line()]
             return []
-    output_dir = _resolve(base_dir, pattern.output_dir)
+    output_dir = resolve_path(base_dir, pattern.output_dir)
     assert output_dir is not None
     settings_layer = pattern.model_dump(include={"video", "audio", "light"}, exclude_unset=True)
     jobs: list[BatchJob] = []
@@ -356,7 +328,7 @@ def load_manifest(path: Path) -> BatchManifest:
     _check_unique(path, jobs, problems)
     if problems:
         raise ConfigError(f"invalid manifest ({_problem_count(problems)})", file=path, problems=problems)
-    report_dir = _resolve(base_dir, manifest.report_dir) or base_dir
+    report_dir = resolve_path(base_dir, manifest.report_dir) or base_dir
     return BatchManifest(path=path, report_dir=report_dir, jobs=jobs, notes=notes)
 
 
