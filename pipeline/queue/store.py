@@ -489,6 +489,9 @@ class QueueStore:
             if checks_too:
                 db.execute("UPDATE queue_items SET due_at = ? WHERE state = ? AND due_at < ?",
                            (format_db_time(until), PROCESSING, format_db_time(until)))
+            if runner_id is not None:  # a check we were making waits too: let go of it
+                db.execute("UPDATE queue_items SET lease_owner = NULL, lease_host = NULL, lease_pid = NULL,"
+                           " lease_expires_at = NULL WHERE state = ? AND lease_owner = ?", (PROCESSING, runner_id))
         return deferred
 
     def cancel(self, item_id: int, now: datetime, alive: AliveCheck = _never_alive) -> QueueItem:

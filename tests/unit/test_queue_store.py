@@ -171,11 +171,14 @@ def test_a_quota_hold_defers_everything_and_new_items_too(store: QueueStore) -> 
     me = runner("a")
     assert claim(store, me, T0).claim.item.id == in_flight  # type: ignore[union-attr]
     store.mark_uploaded(processing, me, T0, "vid-c", T0, "uploaded")
+    checking = store.claim_next(me, T0, 60, spent={}, table=TABLE, exclude={in_flight, waiting})
+    assert checking.claim is not None and checking.claim.kind == "check" and checking.claim.item.lease_owner == "a"
     reset = next_reset(T0)
     deferred = store.set_hold("quota", reset, "quotaExceeded", T0, me, checks_too=True)
     assert sorted(deferred) == [in_flight, waiting]
     assert all(store.require(i).state == "deferred" and store.require(i).due_at == reset for i in deferred)
     assert store.require(processing).due_at == reset  # a status check spends quota too
+    assert store.require(processing).lease_owner is None  # the check we were making is let go
     added_later = store.add(new_item("d.mp4"), T0 + timedelta(minutes=1))
     assert claim(store, runner("b"), T0 + timedelta(minutes=1)).claim is None
     assert store.require(added_later).state == "deferred" and store.require(added_later).due_at == reset
