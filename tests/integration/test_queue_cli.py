@@ -130,7 +130,9 @@ def test_a_file_changed_after_queueing_is_not_uploaded(wf: WayfinderEnv, tmp_pat
     assert {i["id"]: i["state"] for i in items()} == {item_id: "cancelled", new_id: "done"}
 
 
-def test_list_show_and_todays_quota(wf: WayfinderEnv, tmp_path: Path) -> None:  # noqa: F811
+def test_list_show_and_todays_quota(wf: WayfinderEnv, tmp_path: Path,  # noqa: F811
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # paths inside the working folder are shown relative to it
     media = tmp_path / "media"
     random_video(media / "walk.mp4", 300_000, 1)
     random_video(media / "source.mp4", 1000, 2)
@@ -139,7 +141,7 @@ def test_list_show_and_todays_quota(wf: WayfinderEnv, tmp_path: Path) -> None:  
                    '[youtube]\ntitle = "Walk to the clinic"\nprivacy = "private"\n', encoding="utf-8")
     added = wayfinder("queue", "add", job, "--skip-qa")  # a job file: its rendered output is the video
     assert added.exit_code == 0, added.output
-    assert added.stdout.startswith("queued item 1: walk.mp4 – 'Walk to the clinic', due now")
+    assert added.stdout.startswith("queued item 1: media/walk.mp4 – 'Walk to the clinic', due now")
     before = quota()
     assert before["buckets"]["units"]["used"] == 0
     assert before["waiting_items_need"] == {"uploads": 1, "units": 2}  # channels.list + one videos.list check
@@ -150,7 +152,7 @@ def test_list_show_and_todays_quota(wf: WayfinderEnv, tmp_path: Path) -> None:  
     assert after["buckets"] == {"uploads": {"used": 1, "limit": 100, "left": 99},
                                 "units": {"used": 2, "limit": 10000, "left": 9998}}
     listing = wayfinder("queue", "list")
-    assert "walk.mp4" in listing.stdout and "done" in listing.stdout
+    assert "media/walk.mp4" in listing.stdout and "done" in listing.stdout
     assert "uploads 1 of 100 used, 99 left; units 2 of 10,000 used, 9,998 left; resets" in listing.stdout
     show = json.loads(wayfinder("queue", "show", "1", "--json").stdout)
     assert show["video"] == str((media / "walk.mp4").resolve()) and show["upload"]["template"] is None
