@@ -10,18 +10,20 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ffmpeg
 
 from pipeline.audio import chain
-from pipeline.audio.prepare import AudioPrep
 from pipeline.config import AudioSettings, Job, VideoSettings
 from pipeline.errors import ConfigError
 from pipeline.probe import MediaInfo
 from pipeline.video import compose
 from pipeline.video.compose import format_fps
 from pipeline.video.prepare import PicturePrep
+
+if TYPE_CHECKING:  # the audio engine (scipy) is not needed to build a command line
+    from pipeline.audio.prepare import AudioPrep
 
 Filter = tuple[str, dict[str, object]]
 

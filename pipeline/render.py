@@ -23,6 +23,7 @@ from pipeline.errors import AudioError, ConfigError, InputError, OutputError, Re
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.plan import RenderPlan, build_render_plan, container_for
 from pipeline.probe import MediaInfo, probe
+from pipeline.state import sha256_of_file
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
 from pipeline.video.prepare import PicturePrep, prepare_picture
 
@@ -139,7 +140,11 @@ def write_report(result: RenderResult) -> Path:
         "preset": result.job.preset_name,
         "settings_layers": list(result.job.layers),
         "input": result.input_info.to_dict(),
-        "output": result.output_info.to_dict() if result.output_info else None,
+        "output": (
+            # The hash lets the upload queue trust this report's numbers for this exact file.
+            {**result.output_info.to_dict(), "sha256": sha256_of_file(plan.output_path)}
+            if result.output_info else None
+        ),
         "video_mode": plan.video_mode,
         "audio_mode": plan.audio_mode,
         "notes": list(plan.notes),

@@ -8,6 +8,16 @@ Modules: `manifest` (schema, loading, selection), `filehash` (cached content dig
 whole batch). `model` holds the data passed between them.
 """
 
-from pipeline.batch.run import BatchOptions, BatchRun, run_batch
+from typing import Any
+
 
 __all__ = ["BatchOptions", "BatchRun", "run_batch"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `wayfinder --help` does not load the render engine through this package.
+    if name in __all__:
+        from pipeline.batch import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'pipeline.batch' has no attribute {name!r}")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from pipeline import __version__
 from pipeline.errors import ConfigError, WayfinderError
@@ -58,13 +59,14 @@ def _register_all() -> None:
 
 def report_error(error: WayfinderError) -> None:
     """Print an error the way users see every error: one line, then any listed problems."""
-    err_console.print(f"[bold red]error:[/] {error.one_line()}", highlight=False, soft_wrap=True)
+    # Messages carry file names and TOML keys like `[youtube.vars]`: never Rich markup.
+    err_console.print(Text.assemble(("error:", "bold red"), " ", error.one_line()), highlight=False, soft_wrap=True)
     if isinstance(error, ConfigError):
         for problem in error.problems:
-            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
+            err_console.print(f"  - {problem}", highlight=False, markup=False, soft_wrap=True)
     if os.environ.get("WAYFINDER_DEBUG") == "1":
         for line in error.details:
-            err_console.print(f"  | {line}", highlight=False, soft_wrap=True)
+            err_console.print(f"  | {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,19 +10,21 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.batch.manifest import BatchManifest
-from pipeline.batch.model import Decision, JobEvent
-from pipeline.batch.run import BatchOptions, BatchRun, run_batch
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
 from pipeline.cli.progress import sigterm_as_interrupt
 from pipeline.errors import UsageError
+
+if TYPE_CHECKING:
+    from pipeline.batch.manifest import BatchManifest
+    from pipeline.batch.model import Decision, JobEvent
+    from pipeline.batch.run import BatchRun
 
 STATUS_STYLES = {
     "rendered": "green", "up-to-date": "cyan", "failed": "bold red", "cancelled": "yellow", "not-run": "yellow",
@@ -173,6 +175,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--queue-uploads: the upload queue is not available in this version")
         if jobs is not None and cluster:
             raise UsageError("--jobs is for local renders; with --cluster the workers' threads set how many run at once")
+        from pipeline.batch.run import BatchOptions, run_batch  # the engine loads only when used
+
         options = BatchOptions(jobs=jobs, cluster=cluster, force=force, only=tuple(only), qa=qa, dry_run=dry_run)
         with sigterm_as_interrupt():
             if dry_run:

@@ -9,7 +9,7 @@ bad preset). The work is `pipeline.qa.run.run_qa`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -21,12 +21,9 @@ from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
 from pipeline.cli.progress import sigterm_as_interrupt
 from pipeline.errors import EXIT_FAILED
-from pipeline.qa.html import write_html
-from pipeline.qa.junit import write_junit
-from pipeline.qa.model import FileResult, QaReport
-from pipeline.qa.report_json import format_report_json
-from pipeline.qa.run import find_media_files, run_qa
-from pipeline.qa.settings import load_qa_limits
+
+if TYPE_CHECKING:
+    from pipeline.qa.model import FileResult, QaReport
 
 STATUS_STYLES = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red"}
 
@@ -85,6 +82,13 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when nothing failed, 1 when any check failed, 3 for a bad preset.
         """
+        # The QA engine (scipy, the meter) loads only when the command runs.
+        from pipeline.qa.html import write_html
+        from pipeline.qa.junit import write_junit
+        from pipeline.qa.report_json import format_report_json
+        from pipeline.qa.run import find_media_files, run_qa
+        from pipeline.qa.settings import load_qa_limits
+
         load_qa_limits(preset)  # a bad preset is reported before any file is read
         total = len(find_media_files(paths))
         with sigterm_as_interrupt():

@@ -14,7 +14,6 @@ from pipeline.cli.console import err_console, out_console
 from pipeline.cli.progress import progress_bar, sigterm_as_interrupt
 from pipeline.errors import UsageError
 from pipeline.media import find_ffmpeg
-from pipeline.render import plan_job, run_render
 
 
 def load_render_job(target: Path, out: Optional[Path], preset: Optional[str]) -> config.Job:
@@ -45,6 +44,8 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     ) -> None:
         """Render a job (or INPUT -o OUT) in one ffmpeg pass: decode once, encode once."""
+        from pipeline.render import plan_job, run_render  # the engine loads only when used
+
         job = load_render_job(target, out, preset)
         with sigterm_as_interrupt():
             if dry_run:

@@ -26,7 +26,7 @@ def error_line(stderr: str) -> str:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    missing = tmp_path / "nope.mp4"
+    missing = tmp_path / "nope [bold]1[/bold].mp4"  # brackets must not be taken as markup
     result = wayfinder("render", missing, "-o", tmp_path / "o.mp4")
     assert result.returncode == 3
     assert error_line(result.stderr) == f"error: {missing}: file not found"

@@ -3,6 +3,7 @@ ffmpeg's own ebur128 loudness meter."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -53,6 +54,7 @@ def test_quick_render_copies_video_and_normalizes_audio(clip: Path, tmp_path: Pa
     assert loudness["true_peak_dbtp"] <= -0.5
     report = json.loads((tmp_path / "out.mp4.wayfinder.json").read_text())
     assert report["video_mode"] == "copy" and report["audio_mode"] == "normalize"
+    assert report["output"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     audio = report["measurements"]["audio"]
     # the tone was made at -20 dBFS stereo: -20 LUFS (EBU Tech 3341), peak -20 dBTP
     assert audio["input"]["integrated_lufs"] == pytest.approx(-20.0, abs=0.1)
