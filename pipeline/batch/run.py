@@ -46,6 +46,7 @@ class BatchOptions:
     only: tuple[str, ...] = ()
     qa: bool = False
     dry_run: bool = False
+    queue_uploads: bool = False  # needs qa: only outputs that pass QA are queued
 
 
 @dataclass
@@ -59,7 +60,10 @@ class BatchRun:
     def failed(self) -> bool:
         if self.summary is None:
             return any(d.action == "fail" for d in self.decisions)
-        return any(o.status == "failed" or o.qa == "fail" for o in self.summary.outcomes)
+        return any(
+            o.status == "failed" or o.qa == "fail" or (o.queued or "").startswith("queue error")
+            for o in self.summary.outcomes
+        )
 
 
 def default_jobs(cores: int | None = None) -> int:
@@ -159,6 +163,11 @@ def run_batch(
                 qa_html = qa.html_paths
         except WayfinderError as error:
             qa_error = error
+
+    if options.queue_uploads and options.qa and qa_error is None and not execution.interrupted and execution.fatal is None:
+        from pipeline.batch.queueing import queue_outputs
+
+        outcomes = queue_outputs(outcomes, by_name, manifest.path)
 
     run.summary = BatchSummary(
         manifest=manifest.path.resolve(), executor=executor, started_at=started_at, finished_at=_now(),

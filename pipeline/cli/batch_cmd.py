@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
@@ -142,12 +143,16 @@ def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
         out_console.print_json(run.report_path.read_text(encoding="utf-8"))
     else:
         table = Table(title=f"batch {run.manifest.path.name}")
-        columns = ["job", "status", "detail", "media s", "wall s", *(["QA"] if qa else []), "output"]
+        queued = any(o.queued for o in run.summary.outcomes)
+        columns = ["job", "status", "detail", "media s", "wall s", *(["QA"] if qa else []),
+                   *(["queue"] if queued else []), "output"]
         for column in columns:
             table.add_column(column, justify="right" if column.endswith(" s") else "left")
         for o in run.summary.outcomes:
-            row = [o.name, f"[{STATUS_STYLES.get(o.status, '')}]{o.status}[/]", o.reason,
-                   _seconds(o.duration_s), _seconds(o.wall_time_s), *([o.qa or ""] if qa else []), o.output_path or ""]
+            # Text, not markup: names, reasons and paths may hold brackets.
+            row = [Text(o.name), Text(o.status, style=STATUS_STYLES.get(o.status, "")), Text(o.reason),
+                   _seconds(o.duration_s), _seconds(o.wall_time_s), *([o.qa or ""] if qa else []),
+                   *([Text(o.queued or "")] if queued else []), Text(o.output_path or "")]
             table.add_row(*row)
         out_console.print(table)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.summary.counts().items()))
@@ -172,12 +177,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render every job of a manifest: in parallel, skipping what is up to date."""
         if queue_uploads:
-            raise UsageError("--queue-uploads: the upload queue is not available in this version")
+            qa = True  # only outputs that pass QA are queued, so QA runs
         if jobs is not None and cluster:
             raise UsageError("--jobs is for local renders; with --cluster the workers' threads set how many run at once")
         from pipeline.batch.run import BatchOptions, run_batch  # the engine loads only when used
 
-        options = BatchOptions(jobs=jobs, cluster=cluster, force=force, only=tuple(only), qa=qa, dry_run=dry_run)
+        options = BatchOptions(jobs=jobs, cluster=cluster, force=force, only=tuple(only), qa=qa, dry_run=dry_run,
+                               queue_uploads=queue_uploads)
         with sigterm_as_interrupt():
             if dry_run:
                 run = run_batch(manifest, options)

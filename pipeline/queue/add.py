@@ -23,7 +23,7 @@ from pipeline.queue.model import ACTIVE_STATES, DONE, QueueError, watch_url
 from pipeline.queue.snapshot import build_snapshot
 from pipeline.queue.store import NewItem, QueueStore
 from pipeline.state import sha256_of_file
-from pipeline.youtube.plan import UploadOverrides, UploadPlan, build_upload_plan, read_job_file
+from pipeline.youtube.plan import JobTable, UploadOverrides, UploadPlan, build_upload_plan, read_job_file
 from pipeline.youtube.quota import QuotaTable, load_quota_table
 
 DEFAULT_QA_PRESET = "youtube"
@@ -73,10 +73,12 @@ def add_item(
     clock: Clock | None = None,
     state_dir: Path | None = None,
     table: QuotaTable | None = None,
+    job_table: JobTable | None = None,
 ) -> int:
     """Validate the upload of `video` now, store a snapshot of its metadata, and return the item id.
 
     `overrides` carries the other `wayfinder upload` flags (privacy, captions, ...);
+    `job_table` stands in for `job` when the `[youtube]` table has no file of its own;
     `template`, `variables` and `publish_at` here win over the same fields in it.
     Raises ConfigError (exit 3) listing every metadata problem, UsageError for bad
     arguments, QueueError if the same content is already queued or uploaded by the queue.
@@ -91,7 +93,7 @@ def add_item(
     )
     if not_before is not None and not_before.tzinfo is None:
         raise UsageError("--not-before needs a time zone")
-    plan = build_upload_plan(video, job_file=job, overrides=merged, now=now)
+    plan = build_upload_plan(video, job_file=job, overrides=merged, now=now, job_table=job_table)
 
     scheduled = plan.body.get("status", {}).get("publishAt")
     if scheduled and not_before is not None:
@@ -103,7 +105,8 @@ def add_item(
                           "would be uploaded after it was due to go public"],
             )
 
-    qa_preset = merged.preset or (read_job_file(job)[1] if job is not None else None) or DEFAULT_QA_PRESET
+    qa_preset = (merged.preset or (read_job_file(job)[1] if job is not None else None)
+                 or (job_table.preset if job_table is not None else None) or DEFAULT_QA_PRESET)
     if not skip_qa:
         from pipeline.config import load_preset_settings
 

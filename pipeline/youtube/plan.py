@@ -60,6 +60,17 @@ class UploadOverrides:
 
 
 @dataclass(frozen=True)
+class JobTable:
+    """A job's `[youtube]` table that does not come from a job file (an inline or pattern
+    job of a batch manifest): the table, the folder its paths are relative to, its preset."""
+
+    table: Mapping[str, Any]
+    base_dir: Path
+    preset: str | None = None
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
 class UploadPlan:
     """A checked upload: what will be sent, and under which policy."""
 
@@ -126,6 +137,7 @@ def build_upload_plan(
     overrides: UploadOverrides = UploadOverrides(),
     row_vars: Mapping[str, VarValue] | None = None,
     now: datetime,
+    job_table: JobTable | None = None,
 ) -> UploadPlan:
     """Merge, render and check everything; raises ConfigError listing every problem."""
     if not video.is_file():
@@ -137,8 +149,12 @@ def build_upload_plan(
         raw, preset = read_job_file(job_file)
         section = parse_youtube_section(raw, file=job_file)
         job_dir = job_file.resolve().parent
+    elif job_table is not None:
+        section = parse_youtube_section(dict(job_table.table), file=job_table.source)
+        preset = job_table.preset
+        job_dir = job_table.base_dir
     template_name = overrides.template or section.template
-    if job_file is None and template_name is None:
+    if job_file is None and job_table is None and template_name is None:
         raise UsageError("give --job JOB.toml or --template NAME")
     template_fields: dict[str, Any] = {}
     template_file: Path | None = None

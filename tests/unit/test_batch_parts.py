@@ -30,7 +30,6 @@ def batch_app() -> typer.Typer:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--queue-uploads"], "the upload queue is not available in this version"),
     (["--jobs", "2", "--cluster", "tcp://127.0.0.1:8786"], "--jobs is for local renders"),
 ])
 def test_refused_option_combinations_exit_2_before_reading_anything(args: list[str], message: str, tmp_path: Path) -> None:
