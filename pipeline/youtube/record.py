@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import WayfinderError
+
 RECORD_SUFFIX = ".youtube.json"
 RECORD_VERSION = 1
 
@@ -37,26 +39,40 @@ def render_report_candidates(video: Path) -> list[Path]:
     return [video.with_name(video.name + ".wayfinder.json"), video.with_name(video.stem + ".wayfinder.json")]
 
 
+def report_loudness(report: Any, video_sha256: str) -> dict[str, Any] | None:
+    """The loudness a render report measured on its encoded output, if the report is about
+    exactly this file (same sha256): a report left from an earlier render does not count."""
+    if not isinstance(report, dict):
+        return None
+    output = report.get("output")
+    if not isinstance(output, dict) or output.get("sha256") != video_sha256:
+        return None
+    verified = report.get("measurements", {}).get("audio", {}).get("verified", {})
+    loudness = verified.get("output") if isinstance(verified, dict) else None
+    return loudness if isinstance(loudness, dict) else None
+
+
 def read_qa_numbers(video: Path) -> dict[str, Any]:
     """Loudness of the file that ships: from its render report, else measured, else null."""
+    from pipeline.audio.meter import measure_file
+    from pipeline.state import sha256_of_file
+
+    video_sha256: str | None = None
     for candidate in render_report_candidates(video):
         if candidate.is_file():
             try:
                 report = json.loads(candidate.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            output = report.get("output") if isinstance(report, dict) else None
-            if isinstance(output, dict):
-                return {"source": candidate.name, "loudness": output}
-    try:
-        from pipeline.audio.meter import measure_file  # written alongside; optional until it lands
-    except Exception:  # missing or broken: the upload is done either way
-        return {"source": None, "loudness": None}
+            video_sha256 = video_sha256 or sha256_of_file(video)
+            loudness = report_loudness(report, video_sha256)
+            if loudness is not None:
+                return {"source": candidate.name, "loudness": loudness}
     try:
         result = measure_file(video)
         return {"source": "measured at upload", "loudness": result.to_dict()}
-    except Exception as exc:  # a QA number is worth having, not worth failing a finished upload for
-        return {"source": None, "loudness": None, "error": f"{type(exc).__name__}: {exc}"}
+    except WayfinderError as exc:  # a QA number is worth having, not worth failing a finished upload for
+        return {"source": None, "loudness": None, "error": exc.one_line()}
 
 
 def read_record(video: Path) -> dict[str, Any] | None:

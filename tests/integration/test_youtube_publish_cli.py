@@ -253,16 +253,36 @@ NAV_ARGS = ["--template", "navigation", "--var", "location=R", "--var", "buildin
             "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256"]
 
 
+def render_report(video_sha256: str, loudness: dict[str, float]) -> str:
+    """A render report as pipeline.render writes it: the output's hash, and the loudness
+    verified on the encoded file."""
+    return json.dumps({
+        "input": {},
+        "output": {"path": "walkthrough.mp4", "sha256": video_sha256},
+        "measurements": {"audio": {"verified": {"output": loudness}}},
+    })
+
+
 def test_record_copies_the_render_reports_loudness(wf: WayfinderEnv, video: Path) -> None:
-    output = {"integrated_lufs": -14.1, "true_peak_dbtp": -1.2, "loudness_range_lu": 4.5}
-    (video.parent / "walkthrough.mp4.wayfinder.json").write_text(json.dumps({"input": {}, "output": output}))
+    import hashlib
+
+    loudness = {"integrated_lufs": -14.1, "true_peak_dbtp": -1.2, "loudness_range_lu": 4.5}
+    sha256 = hashlib.sha256(video.read_bytes()).hexdigest()
+    (video.parent / "walkthrough.mp4.wayfinder.json").write_text(render_report(sha256, loudness))
     assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
     record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
-    assert record["qa"] == {"source": "walkthrough.mp4.wayfinder.json", "loudness": output}
+    assert record["qa"] == {"source": "walkthrough.mp4.wayfinder.json", "loudness": loudness}
+
+
+def test_a_report_about_other_content_is_not_trusted(wf: WayfinderEnv, video: Path) -> None:
+    stale = {"integrated_lufs": -14.0, "true_peak_dbtp": -1.0}
+    (video.parent / "walkthrough.mp4.wayfinder.json").write_text(render_report("0" * 64, stale))
+    assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
+    qa = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())["qa"]
+    assert qa["source"] == "measured at upload" and qa["loudness"]["integrated_lufs"] != -14.0
 
 
 def test_record_measures_loudness_when_there_is_no_render_report(wf: WayfinderEnv, video: Path) -> None:
-    pytest.importorskip("pipeline.audio.meter")  # written in parallel; the record holds null without it
     assert run_wayfinder("upload", str(video), *NAV_ARGS).exit_code == 0
     qa = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())["qa"]
     assert qa["source"] == "measured at upload"
