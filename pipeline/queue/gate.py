@@ -99,21 +99,16 @@ def judge_loudness(integrated_lufs: float | None, true_peak_dbtp: float | None,
 
 def render_report_numbers(video: Path, file_sha256: str) -> tuple[str, float | None, float | None] | None:
     """(report name, integrated LUFS, true peak dBTP) from a render report of exactly this file, if any."""
-    from pipeline.youtube.record import render_report_candidates
+    from pipeline.youtube.record import render_report_candidates, report_loudness
 
     for candidate in render_report_candidates(video):
         try:
             report = json.loads(candidate.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        output = report.get("output") if isinstance(report, dict) else None
-        if not isinstance(output, dict) or output.get("sha256") != file_sha256:
-            continue
-        try:
-            numbers = report["measurements"]["audio"]["verified"]["output"]
+        numbers = report_loudness(report, file_sha256)
+        if numbers is not None:
             return candidate.name, numbers.get("integrated_lufs"), numbers.get("true_peak_dbtp")
-        except (KeyError, TypeError):
-            continue
     return None
 
 
