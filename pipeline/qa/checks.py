@@ -300,7 +300,7 @@ def check_hum(a: Analysis, limits: QaLimits) -> CheckResult:
 
 
 def check_duration(a: Analysis, limits: QaLimits) -> CheckResult:
-    limit = limits.qa.max_duration_s
+    limit = limits.qa.max_duration_s or None  # 0 means no limit
     value = a.loudness.duration_s
     if limit is None:
         return _check(DURATION, "pass", value, None, f"{format_duration(value)}; no length limit in this preset", "s")

@@ -59,7 +59,8 @@ class QaSettings(BaseModel):
     hum_above_floor_db: float = Field(15.0, gt=0.0, le=80.0, description="WARN when 50 or 60 Hz stands this far above the noise floor")
 
     # Short content (patient-navigation videos are a few minutes at most).
-    max_duration_s: float | None = Field(600.0, gt=0.0, description="WARN when longer than this; None: no limit")
+    # TOML has no null, so a preset turns the limit off with 0 (as highpass_hz = 0 does).
+    max_duration_s: float | None = Field(600.0, ge=0.0, description="WARN when longer than this; 0 or None: no limit")
 
     # A preset can be strict: these checks turn their WARN into FAIL.
     warn_as_fail: tuple[str, ...] = Field((), description="names of checks whose WARN counts as FAIL")

@@ -209,6 +209,7 @@ def test_duration_over_the_limit_warns() -> None:
     check = checks.check_duration(long, YOUTUBE)
     assert (check.status, check.message) == ("warn", "12:34 long, over the 10:00 limit for short content")
     assert checks.check_duration(long, limits(max_duration_s=None)).status == "pass"
+    assert checks.check_duration(long, limits(max_duration_s=0)).status == "pass"  # how TOML says "no limit"
 
 
 def test_a_strict_preset_turns_named_warnings_into_failures() -> None:
