@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 
 from pipeline import paths
 from pipeline.errors import ConfigError
+from pipeline.qa.settings import QaSettings
 
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -100,6 +101,7 @@ class Settings(StrictModel):
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
     publish: PublishPolicy = PublishPolicy()
+    qa: QaSettings = QaSettings()
 
 
 class PresetFile(StrictModel):
@@ -108,7 +110,9 @@ class PresetFile(StrictModel):
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
+    # Gates (publishing rules, QA thresholds) live in presets only: a job cannot loosen them.
     publish: PublishPolicy = PublishPolicy()
+    qa: QaSettings = QaSettings()
 
 
 class InputSection(StrictModel):
@@ -309,7 +313,7 @@ def find_preset(name: str) -> PresetInfo:
     raise ConfigError(f"unknown preset {name!r}; known presets: {known}", field="preset")
 
 
-SETTINGS_SECTIONS = ("video", "audio", "light", "publish")
+SETTINGS_SECTIONS = ("video", "audio", "light", "publish", "qa")
 
 
 def _preset_layers(name: str, seen: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:

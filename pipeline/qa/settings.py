@@ -87,15 +87,11 @@ class QaLimits:
 def qa_settings_for(preset_name: str) -> QaSettings:
     """The QA thresholds of preset `preset_name` (ConfigError for a bad preset).
 
-    Until `pipeline.config.Settings` has a `qa` section these are the defaults above;
-    afterwards the preset's `[qa]` table (merged through `extends`) overrides them.
+    The preset's `[qa]` table (merged through `extends`) overrides the defaults above.
     """
     from pipeline.config import load_preset_settings
 
-    settings = load_preset_settings(preset_name)
-    # Wiring point: once Settings declares `qa: QaSettings`, this returns it unchanged.
-    configured = getattr(settings, "qa", None)
-    return configured if isinstance(configured, QaSettings) else QaSettings()
+    return load_preset_settings(preset_name).qa
 
 
 def load_qa_limits(preset_name: str = "youtube") -> QaLimits:

@@ -199,3 +199,19 @@ colour = "blue"
     text = "\n".join(caught.value.problems)
     assert caught.value.file == str(job_path)
     assert "youtube.privacy" in text and "youtube.colour" in text
+
+
+def test_presets_carry_qa_thresholds_and_jobs_cannot_loosen_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.qa.settings import qa_settings_for
+
+    assert qa_settings_for("broadcast-r128").tolerance_lu == 0.5
+    assert qa_settings_for("podcast-audio").max_lra_lu == 8.0
+    assert qa_settings_for("youtube-draft") == qa_settings_for("youtube")
+    monkeypatch.setenv("WAYFINDER_CONFIG_DIR", str(tmp_path))
+    write(tmp_path / "presets" / "strict.toml", 'extends = "broadcast-r128"\n[qa]\nmax_lra_lu = 6.0\n')
+    strict = qa_settings_for("strict")
+    assert (strict.max_lra_lu, strict.tolerance_lu) == (6.0, 0.5)  # own value, and inherited
+    job_path = write(tmp_path / "j.toml", '[input]\nmain = "x.mp4"\n[qa]\ntolerance_lu = 5.0\n')
+    with pytest.raises(ConfigError) as caught:
+        config.load_job(job_path)
+    assert "qa: unknown key" in caught.value.problems[0]
