@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -36,14 +35,9 @@ CLIP_S = 6.0
 SIZE = "1280x720"
 FPS = 30
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-def ffmpeg_binary() -> str:
-    from pipeline.media import find_ffmpeg
-
-    return find_ffmpeg()
+sys.path.insert(0, str(HERE))
+import common  # noqa: E402  (bench/common.py: machine description, RESULTS.md sections)
+from common import ffmpeg_binary  # noqa: E402
 
 
 def make_clips(folder: Path) -> float:
@@ -104,34 +98,13 @@ def fastest(runs: list[dict[str, object]]) -> dict[str, object]:
 
 
 def machine_line() -> str:
-    cpu, memory = "unknown CPU", "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))
-        memory = f"{mem_kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
-    ffmpeg_version = subprocess.run([ffmpeg_binary(), "-version"], capture_output=True, text=True).stdout.split("\n")[0]
     import distributed
 
-    return (f"Machine: nproc {os.cpu_count()} ({cpu}), {memory} RAM; Python {platform.python_version()}, "
-            f"Dask distributed {distributed.__version__}; {ffmpeg_version}.")
+    return f"{common.machine_line()} Dask distributed {distributed.__version__}."
 
 
 def write_section(text: str) -> None:
-    """Replace (or add) only this benchmark's section of bench/RESULTS.md."""
-    current = RESULTS.read_text() if RESULTS.exists() else (
-        "# Benchmark results\n\nEach section is written by the benchmark named in it.\n")
-    start = current.find(SECTION_TITLE)
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        following = current.find("\n## ", start + len(SECTION_TITLE))
-        tail = current[following + 1:] if following != -1 else ""
-        updated = current[:start] + text + ("\n" + tail if tail else "")
-    RESULTS.write_text(updated)
+    common.write_section(SECTION_TITLE, text)
 
 
 def main() -> None:

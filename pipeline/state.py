@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Self
 
 STATE_FILE_NAME = "state.sqlite3"
 HASH_BLOCK_BYTES = 1024 * 1024
@@ -112,8 +113,9 @@ class LedgerEntry:
     uploaded_at: str
 
 
-class StateStore:
-    """The state database. Open with `StateStore.open()`; use as a context manager."""
+class SqliteStore:
+    """One connection to the state database (WAL, synchronous writes, file mode 0600) and
+    its write transactions. Subclasses own their tables and create them in `_migrate`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -129,7 +131,7 @@ class StateStore:
         self._migrate()
 
     @classmethod
-    def open(cls, directory: Path | None = None) -> StateStore:
+    def open(cls, directory: Path | None = None) -> Self:
         if directory is None:
             from pipeline.paths import state_dir
 
@@ -139,7 +141,7 @@ class StateStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> StateStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -155,6 +157,14 @@ class StateStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        raise NotImplementedError
+
+
+class StateStore(SqliteStore):
+    """Upload sessions, the duplicate ledger, steps done, playlist ids and quota spent.
+    Open with `StateStore.open()`; use as a context manager."""
 
     def _migrate(self) -> None:
         with self.transaction() as db:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,7 +44,7 @@ from pipeline.queue.model import (
     parse_db_time,
     watch_url,
 )
-from pipeline.state import STATE_FILE_NAME, StateStore
+from pipeline.state import SqliteStore, StateStore
 from pipeline.youtube.quota import QuotaTable, next_reset
 
 MIGRATIONS: list[str] = [
@@ -154,50 +153,17 @@ def _never_alive(_runner: str, _host: str | None) -> bool:
     return True
 
 
-class QueueStore:
+class QueueStore(SqliteStore):
     """The queue tables. Open with `QueueStore.open()`; use as a context manager."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
         # The state store creates the file (mode 0600, WAL) and its own tables first.
         StateStore(path).close()
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._migrate()
-
-    @classmethod
-    def open(cls, directory: Path | None = None) -> QueueStore:
-        if directory is None:
-            from pipeline.paths import state_dir
-
-            directory = state_dir()
-        return cls(Path(directory) / STATE_FILE_NAME)
+        super().__init__(path)
 
     @property
     def state_dir(self) -> Path:
         return self.path.parent
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> QueueStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, locked from the start so two runners never interleave."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self.transaction() as db:

@@ -4,29 +4,14 @@ code is 130, and the next run renders only what was not finished."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.integration.cli import leftovers, wayfinder
+from tests.integration.cli import leftovers, processes_mentioning, wayfinder
 from tests.media import make_clip, tone
-
-
-def processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if text in cmdline and int(entry.name) != os.getpid():
-            found.append(int(entry.name))
-    return found
 
 
 def test_sigint_stops_renders_and_the_next_run_continues(tmp_path: Path) -> None:
