@@ -92,13 +92,6 @@ class Correction:
     cb_slope: float = 0.0
     cr_slope: float = 0.0
 
-    def blend(self, other: Correction, amount: float) -> Correction:
-        return Correction(
-            gain=self.gain + (other.gain - self.gain) * amount,
-            cb_slope=self.cb_slope + (other.cb_slope - self.cb_slope) * amount,
-            cr_slope=self.cr_slope + (other.cr_slope - self.cr_slope) * amount,
-        )
-
 
 @dataclass(frozen=True)
 class ShotLight:

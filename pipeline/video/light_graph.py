@@ -22,8 +22,10 @@ Filter = tuple[str, dict[str, object]]
 # Named instances, so the commands reach these filters and no others in the graph.
 EQ = "eq@light"
 COLORCORRECT = "colorcorrect@light"
-IDENTITY_GAIN = 0.005
-IDENTITY_SLOPE = 0.001
+# Below these a correction is invisible (under 1 % of exposure, or under one code value
+# of chroma at peak white), and the filter is left out rather than run on every pixel.
+IDENTITY_GAIN = 0.01
+IDENTITY_SLOPE = 0.004
 
 
 def eq_values(correction: Correction, full_range: bool) -> dict[str, float]:
@@ -43,21 +45,27 @@ def eq_values(correction: Correction, full_range: bool) -> dict[str, float]:
     return {"contrast": round(gain, 4), "brightness": round(brightness, 4), "saturation": round(gain, 4)}
 
 
-def colorcorrect_values(correction: Correction, full_range: bool) -> dict[str, float]:
+def colorcorrect_values(correction: Correction, full_range: bool, *, before_eq: bool = False) -> dict[str, float]:
     """colorcorrect's offsets for cb += cb_slope * luma (normalized luma).
 
     colorcorrect shifts normalized chroma by  low + y * (high - low)  with y = code / 255.
     In limited range luma = (code - 16) / 219 and chroma codes span 224, so the slope per
     luma code is slope * 224 / 219 and the shift must be zero at code 16.
+
+    Both filters round down: colorcorrect truncates its result (half a code low on
+    average), and eq's saturation computes  (in * s4096 >> 12) + 127 - (128 * s4096 >> 12),
+    which puts neutral (128) at 127 and loses about another quarter code. The offsets add
+    what makes the average come out right (measured over textured neutral pictures).
     """
     if full_range:
         per_code, black = 1.0, 0.0
     else:
         per_code, black = 224.0 / 219.0, 16.0
+    bias = (0.5 + (1.25 / correction.gain if before_eq else 0.0)) / 255.0
 
     def offsets(slope: float) -> tuple[float, float]:
         span = slope * per_code
-        low = -black / 255.0 * span
+        low = -black / 255.0 * span + bias
         return round(low, 5), round(low + span, 5)
 
     bl, bh = offsets(correction.cb_slope)
@@ -66,9 +74,10 @@ def colorcorrect_values(correction: Correction, full_range: bool) -> dict[str, f
 
 
 def _commands(target: str, start: dict[str, float], end: dict[str, float] | None) -> list[str]:
+    """sendcmd commands; flags belong to each command, not to the interval."""
     if end is None:
-        return [f"{target} {key} {value:.5f}" for key, value in start.items()]
-    return [f"{target} {key} {start[key]:.5f}+({end[key] - start[key]:.5f})*TI" for key in start]
+        return [f"[enter] {target} {key} {value:.5f}" for key, value in start.items()]
+    return [f"[expr] {target} {key} {start[key]:.5f}+({end[key] - start[key]:.5f})*TI" for key in start]
 
 
 def build_auto_light_filters(plan: LightPlan) -> list[Filter]:
@@ -82,7 +91,7 @@ def build_auto_light_filters(plan: LightPlan) -> list[Filter]:
     def values(correction: Correction) -> list[tuple[str, dict[str, float]]]:
         parts = []
         if use_cc:
-            parts.append((COLORCORRECT, colorcorrect_values(correction, plan.full_range)))
+            parts.append((COLORCORRECT, colorcorrect_values(correction, plan.full_range, before_eq=use_eq)))
         if use_eq:
             parts.append((EQ, eq_values(correction, plan.full_range)))
         return parts
@@ -94,14 +103,14 @@ def build_auto_light_filters(plan: LightPlan) -> list[Filter]:
             hold_from_s = plan.transitions[i - 1][1] if i > 0 else 0.0
             hold_to = f"-{plan.transitions[i][0]:.3f}" if i < len(plan.transitions) else ""
             commands = [c for target, v in values(shot.correction) for c in _commands(target, v, None)]
-            intervals.append(f"{hold_from_s:.3f}{hold_to} [enter] " + ", ".join(commands))
+            intervals.append(f"{hold_from_s:.3f}{hold_to} " + ", ".join(commands))
             if i < len(plan.transitions):
                 start_s, end_s = plan.transitions[i]
                 now, then = values(shot.correction), values(plan.shots[i + 1].correction)
                 blended = [
                     c for (target, v0), (_, v1) in zip(now, then, strict=True) for c in _commands(target, v0, v1)
                 ]
-                intervals.append(f"{start_s:.3f}-{end_s:.3f} [expr] " + ", ".join(blended))
+                intervals.append(f"{start_s:.3f}-{end_s:.3f} " + ", ".join(blended))
         filters.append(("sendcmd", {"commands": "; ".join(intervals)}))
     # The first shot's values as options: right from the first frame, before any command.
     for target, options in values(plan.shots[0].correction):

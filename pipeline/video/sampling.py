@@ -4,7 +4,7 @@ measure exposure and colour cast).
 
 Only what the analysis needs is read. Non-reference frames are skipped by the decoder
 (for x264's usual GOPs that is about half of the frames, and half of the decoding time),
-and the samples are taken straight from the decoded planes by striding, without
+so is the deblocking filter, and the samples are taken straight from the decoded planes by striding, without
 converting or scaling whole frames. Values are normalized: luma 0..1 from black to white,
 chroma -0.5..0.5, whatever the source's range (limited or full) and bit depth.
 """
@@ -84,6 +84,9 @@ def sample_frames(info: MediaInfo, *, sample_fps: float = SAMPLE_FPS) -> FrameSa
             stream = container.streams[info.video.index]
             stream.thread_type = "AUTO"
             stream.codec_context.skip_frame = "NONREF"
+            # Deblocking only smooths block edges: statistics of small samples do not
+            # change, and decoding is about a sixth cheaper without it.
+            stream.codec_context.options = {"skip_loop_filter": "all"}
             for frame in container.decode(stream):
                 decoded += 1
                 if frame.time is None:

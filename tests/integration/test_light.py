@@ -49,6 +49,18 @@ def ssim_all(distorted: Path, reference: Path) -> float:
     return float(re.findall(r"SSIM Y:.* All:([0-9.]+)", result.stderr)[-1])
 
 
+def median_chroma(path: Path, until_s: float) -> np.ndarray:
+    """Median U and V codes over the frames before `until_s` (the walls dominate: neutral
+    is 128)."""
+    planes = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if frame.time < until_s:
+                data = frame.to_ndarray()
+                planes.append((data[H:H + H // 4].ravel(), data[H + H // 4:].ravel()))
+    return np.array([np.median(np.concatenate([p[i] for p in planes])) for i in (0, 1)], dtype=float)
+
+
 def mean_luma_per_frame(path: Path) -> list[tuple[float, float]]:
     with av.open(str(path)) as container:
         return [(frame.time, float(frame.to_ndarray()[:H].mean())) for frame in container.decode(video=0)]
@@ -115,7 +127,31 @@ mode = "auto"
         assert cast_before["cb_per_luma"] < -0.01 and cast_before["cr_per_luma"] > 0.01
         assert abs(cast_after["cb_per_luma"]) < 0.01 and abs(cast_after["cr_per_luma"]) < 0.01
 
+    # The cast is gone from the picture itself: the walls are neutral again, where the
+    # exposure gain alone would have scaled the degraded file's chroma offset by the gain.
+    left_by_gain = (median_chroma(degraded, CUT_S - 0.3) - 128) * a["luma_gain"]
+    assert np.abs(left_by_gain).max() >= 2.5, left_by_gain
+    assert np.abs(median_chroma(corrected, CUT_S - 0.3) - 128).max() <= 1.0
+
     # The static shot: one constant correction, so the picture does not flicker.
-    levels = [level for time_s, level in mean_luma_per_frame(corrected) if time_s < CUT_S - 0.2]
+    per_frame = mean_luma_per_frame(corrected)
+    levels = [level for time_s, level in per_frame if time_s < CUT_S - 0.2]
     changes = np.abs(np.diff(levels)) / np.asarray(levels[1:])
     assert len(levels) > 40 and changes.max() <= 0.01, changes.max()
+
+    # Each shot got its own correction: both land about as bright as the original shots
+    # (shot B did not get shot A's larger gain).
+    source = mean_luma_per_frame(original)
+    def shot_ratio(lo_s: float, hi_s: float) -> float:
+        out = np.mean([v for t, v in per_frame if lo_s <= t < hi_s])
+        return out / np.mean([v for t, v in source if lo_s <= t < hi_s])
+    ratio_a, ratio_b = shot_ratio(0.0, CUT_S - 0.3), shot_ratio(CUT_S + 0.3, 4.0)
+    assert 0.9 <= ratio_b / ratio_a <= 1.1, (ratio_a, ratio_b)
+
+    # Across the cut the correction changes over the transition, not in one step: the
+    # static shot's last frames dim towards shot B's smaller gain, frame by frame.
+    start_s, _ = light["transitions_s"][0]
+    ramp = [v for t, v in per_frame if start_s < t < CUT_S]
+    steady = np.mean([v for t, v in per_frame if CUT_S - 0.6 <= t < start_s])
+    assert len(ramp) >= 2 and all(later < earlier for earlier, later in zip(ramp, ramp[1:]))
+    assert b["luma_gain"] / a["luma_gain"] < ramp[-1] / steady < 0.99

@@ -43,10 +43,21 @@ def test_eq_in_full_range_keeps_code_zero_black() -> None:
 def test_colorcorrect_shifts_chroma_in_proportion_to_luma() -> None:
     slope = 0.05  # chroma per unit of normalized luma
     values = colorcorrect_values(Correction(cb_slope=slope, cr_slope=-slope), full_range=False)
-    # Limited range: luma 16..235 is 0..1, chroma codes span 224 per unit.
-    assert colorcorrect_shift(16, values["bl"], values["bh"]) == pytest.approx(0.0, abs=0.01)
-    assert colorcorrect_shift(235, values["bl"], values["bh"]) == pytest.approx(slope * 224, abs=0.05)
-    assert colorcorrect_shift(125.5, values["rl"], values["rh"]) == pytest.approx(-slope * 224 / 2, abs=0.05)
+    # Limited range: luma 16..235 is 0..1, chroma codes span 224 per unit; plus half a
+    # code, since colorcorrect truncates its result.
+    assert colorcorrect_shift(16, values["bl"], values["bh"]) == pytest.approx(0.5, abs=0.01)
+    assert colorcorrect_shift(235, values["bl"], values["bh"]) == pytest.approx(slope * 224 + 0.5, abs=0.05)
+    assert colorcorrect_shift(125.5, values["rl"], values["rh"]) == pytest.approx(-slope * 224 / 2 + 0.5, abs=0.05)
+
+
+def test_colorcorrect_before_eq_makes_up_for_eqs_rounding() -> None:
+    # eq's saturation maps neutral chroma 128 to 127 (and rounds down): the shift before
+    # it grows by 1.25 codes / saturation, which eq scales back to 1.25 codes.
+    alone = colorcorrect_values(Correction(gain=2.5, cb_slope=0.02), False)
+    before = colorcorrect_values(Correction(gain=2.5, cb_slope=0.02), False, before_eq=True)
+    for code in (16, 120, 235):
+        extra = colorcorrect_shift(code, before["bl"], before["bh"]) - colorcorrect_shift(code, alone["bl"], alone["bh"])
+        assert extra * 2.5 == pytest.approx(1.25, abs=0.01)
 
 
 def plan(*corrections: Correction, transitions: tuple[tuple[float, float], ...] = ()) -> LightPlan:
@@ -70,10 +81,12 @@ def test_shots_change_by_commands_held_per_shot_and_ramped_at_cuts() -> None:
     first, second = eq_values(Correction(gain=2.0), False), eq_values(Correction(gain=1.0), False)
     commands = filters[0][1]["commands"]
     intervals = commands.split("; ")
-    assert intervals[0] == "0.000-4.900 [enter] " + ", ".join(f"eq@light {k} {v:.5f}" for k, v in first.items())
-    assert intervals[1] == "4.900-5.100 [expr] " + ", ".join(
-        f"eq@light {k} {first[k]:.5f}+({second[k] - first[k]:.5f})*TI" for k in first
+    # Flags belong to each command (an interval's second command would otherwise be
+    # sent as plain text, and eq would fail to parse "TI").
+    assert intervals[0] == "0.000-4.900 " + ", ".join(f"[enter] eq@light {k} {v:.5f}" for k, v in first.items())
+    assert intervals[1] == "4.900-5.100 " + ", ".join(
+        f"[expr] eq@light {k} {first[k]:.5f}+({second[k] - first[k]:.5f})*TI" for k in first
     )
-    assert intervals[2] == "5.100 [enter] " + ", ".join(f"eq@light {k} {v:.5f}" for k, v in second.items())
+    assert intervals[2] == "5.100 " + ", ".join(f"[enter] eq@light {k} {v:.5f}" for k, v in second.items())
     # sendcmd separates commands with commas: none may appear inside an argument.
-    assert all("," not in part.split(" ", 3)[-1] for iv in intervals for part in iv.split(", "))
+    assert all("," not in part.split(" ", 4)[-1] for iv in intervals for part in iv.split(", "))
