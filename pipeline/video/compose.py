@@ -196,19 +196,41 @@ def build_card_sound(card: RenderedCard, settings: AudioSettings) -> Stream:
     )
 
 
+def _shared(streams: dict[str, Stream], names: list[str], keys: list[object], split_filter: str) -> dict[str, Stream]:
+    """The stream for each card; a chain two identical cards share is built once and split
+    (a graph cannot feed one filter's output to two filters without a split)."""
+    out: dict[str, Stream] = {}
+    for key in dict.fromkeys(keys):
+        users = [name for name, k in zip(names, keys) if k == key]
+        if len(users) == 1:
+            out[users[0]] = streams[users[0]]
+        else:
+            node = streams[users[0]].filter_multi_output(split_filter, len(users))
+            out.update({name: node[i] for i, name in enumerate(users)})
+    return out
+
+
 def join_cards(video: Stream | None, audio: Stream | None, job: Job, prep: PicturePrep) -> tuple[Stream | None, Stream | None]:
     """Intro and outro cards concatenated around the programme (concat, same graph)."""
     if video is None or not prep.cards:
         return video, audio
     settings = job.settings
+    names = [name for name in ("intro", "outro") if name in prep.cards]
+    cards = [prep.cards[name] for name in names]
+    pictures = _shared(
+        {name: build_card_picture(card, settings.video) for name, card in zip(names, cards)},
+        names, [card.video_path for card in cards], "split",
+    )
+    sounds = _shared(
+        {name: build_card_sound(card, settings.audio) for name, card in zip(names, cards)},
+        names, [(card.audio.path if card.audio else None, card.duration_s) for card in cards], "asplit",
+    )
     segments: list[tuple[Stream, Stream | None]] = []
-    if "intro" in prep.cards:
-        card = prep.cards["intro"]
-        segments.append((build_card_picture(card, settings.video), build_card_sound(card, settings.audio)))
+    if "intro" in pictures:
+        segments.append((pictures["intro"], sounds["intro"]))
     segments.append((video, audio))
-    if "outro" in prep.cards:
-        card = prep.cards["outro"]
-        segments.append((build_card_picture(card, settings.video), build_card_sound(card, settings.audio)))
+    if "outro" in pictures:
+        segments.append((pictures["outro"], sounds["outro"]))
     with_audio = audio is not None
     streams = [s for v, a in segments for s in ((v, a) if with_audio else (v,))]
     joined = ffmpeg.concat(*streams, v=1, a=1 if with_audio else 0).node

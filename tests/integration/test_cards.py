@@ -11,14 +11,17 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline import config
+from pipeline.errors import ConfigError
 from pipeline.render import plan_job, run_render
 from tests.media import ffmpeg, make_clip, tone
 
 W, H, FPS = 320, 180, 30
 MAIN_S, INTRO_S, OUTRO_S = 2.0, 1.0, 1.5
 TOLERANCE = 5
+GREEN, BLUE = (40, 160, 60), (30, 60, 200)
 
 
 def bt709_yuv(rgb: tuple[int, int, int]) -> np.ndarray:
@@ -58,6 +61,11 @@ def job_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
                      audio=tone(-20.0, frequency_hz=440.0))
     chime = folder / "chime.wav"
     ffmpeg("-f", "lavfi", "-i", f"{tone(-20.0, frequency_hz=880.0)}:duration=0.6", str(chime))
+    # 3:1, wider than the 16:9 frame: filling the frame crops its middle, which is green
+    # on the left half and blue on the right.
+    image = Image.new("RGB", (900, 300), GREEN)
+    image.paste(BLUE, (450, 0, 900, 300))
+    image.save(folder / "backdrop [1].png")
     path = folder / "job.toml"
     path.write_text(f"""
 preset = "youtube-draft"
@@ -84,6 +92,7 @@ text_color = "white"
 lines = ["Thank you"]
 duration_s = {OUTRO_S}
 background = "navy"
+background_image = "backdrop [1].png"
 audio = "{chime}"
 """)
     return path
@@ -100,12 +109,14 @@ def test_cards_are_joined_with_their_colours_sound_and_length(job_path: Path) ->
         samples = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
         rate = audio.rate
 
-    red, navy = bt709_yuv((255, 0, 0)), bt709_yuv((0, 0, 128))
+    red, green, blue = bt709_yuv((255, 0, 0)), bt709_yuv(GREEN), bt709_yuv(BLUE)
     frames = frames_at(out, [0.5, INTRO_S + 1.0, INTRO_S + MAIN_S + 0.75])
     intro, programme, outro = frames.values()
     for x, y in ((4, 4), (W - 6, H - 6)):
         assert np.abs(yuv_at(intro, x, y) - red).max() <= TOLERANCE, yuv_at(intro, x, y)
-        assert np.abs(yuv_at(outro, x, y) - navy).max() <= TOLERANCE, yuv_at(outro, x, y)
+    # The image, not the background colour: green on the left, blue on the right.
+    assert np.abs(yuv_at(outro, 4, 4) - green).max() <= TOLERANCE, yuv_at(outro, 4, 4)
+    assert np.abs(yuv_at(outro, W - 6, H - 6) - blue).max() <= TOLERANCE, yuv_at(outro, W - 6, H - 6)
     assert np.abs(yuv_at(programme, 4, 4) - red).max() > 40  # the main clip, not a card
     # The text is drawn: white pixels in the middle band, none near the edges.
     luma = intro[:H]
@@ -130,3 +141,19 @@ def test_cards_are_joined_with_their_colours_sound_and_length(job_path: Path) ->
     assert again["intro"]["cache"] == "hit" and again["outro"]["cache"] == "hit"
     assert again["intro"]["clip"] == str(clip) and clip.stat().st_mtime_ns == stamp
     assert plan.duration_s == pytest.approx(total_s, abs=0.05)
+
+
+@pytest.mark.parametrize(("card", "field", "says"), [
+    ('[intro]\nlines = ["x"]\nbackground = "bleu"', "intro.background", "not a colour"),
+    ('[outro]\nlines = ["x"]\ntext_color = "#12"', "outro.text_color", "not a colour"),
+    ('[intro]\nlines = ["x"]\nbackground_image = "missing.png"', "intro.background_image", "cannot be read"),
+    ('[outro]\nlines = ["x"]\naudio = "nope.wav"', "outro.audio", "file not found"),
+    ('[outro]\nlines = ["x"]\naudio = "main.mp4"', "outro.audio", "no audio stream"),  # a silent film
+])
+def test_bad_cards_are_job_errors_naming_the_field(tmp_path: Path, card: str, field: str, says: str) -> None:
+    main = make_clip(tmp_path / "main.mp4", duration_s=1.0, size=f"{W}x{H}", audio="none")
+    job = tmp_path / "job.toml"
+    job.write_text(f'[input]\nmain = "{main}"\n{card}\n')
+    with pytest.raises(ConfigError) as caught:
+        plan_job(config.load_job(job))
+    assert caught.value.field == field and says in caught.value.message, caught.value

@@ -58,8 +58,17 @@ def test_identical_silences_share_one_input(tmp_path: Path) -> None:
     prep = PicturePrep(cards={"intro": card("intro", 3.0), "outro": card("outro", 3.0)})
     args = build_render_plan(the_job, MAIN, None, prep=prep).args
     assert args.count("anullsrc=channel_layout=stereo:sample_rate=48000") == 1
-    # concat's inputs: intro picture, silence, programme picture and sound, outro picture, silence.
-    assert re.search(r"\[s\d+\]\[1:0\]\[s\d+\]\[s\d+\]\[s\d+\]\[1:0\]concat=a=1:n=3:v=1", graph(args))
+    assert re.search(r"\[1:0\]asplit=2\[s\d+\]\[s\d+\]", graph(args))
+
+
+def test_identical_intro_and_outro_are_read_once_and_split(tmp_path: Path) -> None:
+    the_job = job(tmp_path, '[intro]\nlines = ["a"]\n[outro]\nlines = ["a"]\n')
+    same = card("intro", 3.0)
+    args = build_render_plan(the_job, MAIN, None, prep=PicturePrep(cards={"intro": same, "outro": same})).args
+    assert args.count("file:/cache/cards/intro.mp4") == 1
+    text = graph(args)
+    assert re.search(r"setparams=[^;]*\[s\d+\];\[s\d+\]split=2\[s\d+\]\[s\d+\]", text)
+    assert "concat=a=1:n=3:v=1" in text
 
 
 def test_a_card_with_its_own_sound_is_padded_cut_and_faded(tmp_path: Path) -> None:
