@@ -19,7 +19,7 @@ from pipeline import __version__
 from pipeline.audio.prepare import AudioPrep, prepare_audio
 from pipeline.audio.verify import verify_and_correct
 from pipeline.config import Job
-from pipeline.errors import AudioError, ConfigError, InputError, OutputError, RenderError, WayfinderError
+from pipeline.errors import AudioError, InputError, OutputError, RenderError, WayfinderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.plan import RenderPlan, build_render_plan, container_for
 from pipeline.probe import MediaInfo, probe
@@ -60,20 +60,11 @@ def check_output_target(output_path: Path, *, force: bool) -> None:
         raise OutputError("output folder is not writable", file=folder)
 
 
-def refuse_unbuilt_features(job: Job) -> None:
-    """Features the schema accepts but the engine does not render yet: refuse, never ignore.
-
-    Nothing is refused now: picture-in-picture, title cards and auto light are rendered
-    (issue 4). Keep this hook for the next feature the schema learns before the engine."""
-    return None
-
-
 def plan_job(
     job: Job, *, on_note: NoteCallback | None = None
 ) -> tuple[MediaInfo, RenderPlan, dict[str, object], AudioPrep | None]:
     """Probe and measure the input, then build the plan. Writes nothing."""
     note = on_note or (lambda _text: None)
-    refuse_unbuilt_features(job)
     info = probe(job.main_path)
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
         raise InputError("no video or audio stream to render", file=job.main_path)
