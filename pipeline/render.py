@@ -19,7 +19,7 @@ from pipeline import __version__
 from pipeline.audio.prepare import AudioPrep, prepare_audio
 from pipeline.audio.verify import verify_and_correct
 from pipeline.config import Job
-from pipeline.errors import AudioError, InputError, OutputError, RenderError, WayfinderError
+from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.plan import RenderPlan, build_render_plan, container_for
 from pipeline.probe import MediaInfo, probe
@@ -186,10 +186,7 @@ def run_render(
                 on_note=on_note or (lambda _text: None),
             )
         os.replace(plan.partial_path, plan.output_path)
-    except WayfinderError:
-        remove_quietly(plan.partial_path)
-        raise
-    except BaseException:
+    except BaseException:  # errors, Ctrl-C, SIGTERM: never leave a partial file behind
         remove_quietly(plan.partial_path)
         raise
     result.output_info = MediaInfo(**{**result.output_info.__dict__, "path": plan.output_path})
