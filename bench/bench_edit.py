@@ -265,6 +265,7 @@ def moviepy_child(spec: dict[str, object]) -> None:
         str(spec["out"]), fps=30, codec="libx264", preset=settings.video.x264_preset, pixel_format="yuv420p",
         audio_codec="aac", audio_bitrate=f"{settings.audio.bitrate_kbps}k", audio_fps=48000,
         ffmpeg_params=[*params, "-movflags", "+faststart"], logger=None,
+        temp_audiofile_path=str(OUT),  # moviepy writes its sound beside the output, not in the cwd
     )
 
 
