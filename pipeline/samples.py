@@ -78,6 +78,21 @@ def _speech_input(spec: SpeechSpec, duration_s: float) -> list[str]:
     return ["-f", "lavfi", "-i", graph.replace("[out]", "")]
 
 
+def _encode_clip(
+    path: Path, video: str, speech: SpeechSpec, duration_s: float, *, x264_preset: str, crf: int, audio_kbps: int
+) -> Path:
+    """A lavfi picture and a speech-like track, encoded as an upload-style MP4."""
+    args = [
+        "-y", "-f", "lavfi", "-i", video, *_speech_input(speech, duration_s),
+        "-map", "0:v", "-map", "1:a",
+        "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", f"{audio_kbps}k", "-ar", str(SPEECH_RATE_HZ),
+        "-shortest", "-movflags", "+faststart", str(path),
+    ]
+    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
+    return path
+
+
 def make_main_video(
     path: Path,
     *,
@@ -95,15 +110,7 @@ def make_main_video(
         # Underexpose (about -1.5 EV on linear light) and warm the cast (red up, blue down).
         "colorchannelmixer=rr=0.42:gg=0.35:bb=0.26"
     )
-    args = [
-        "-y", "-f", "lavfi", "-i", video, *_speech_input(speech, duration_s),
-        "-map", "0:v", "-map", "1:a",
-        "-c:v", "libx264", "-preset", x264_preset, "-crf", "20", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "192k", "-ar", str(SPEECH_RATE_HZ),
-        "-shortest", "-movflags", "+faststart", str(path),
-    ]
-    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
-    return path
+    return _encode_clip(path, video, speech, duration_s, x264_preset=x264_preset, crf=20, audio_kbps=192)
 
 
 def make_inset_video(
@@ -121,14 +128,7 @@ def make_inset_video(
         f"testsrc=size={width_px}x{height_px}:rate={fps}:duration={duration_s},"
         "hue=h=60:s=0.6"
     )
-    args = [
-        "-y", "-f", "lavfi", "-i", video, *_speech_input(speech, duration_s),
-        "-map", "0:v", "-map", "1:a",
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "22", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "128k", "-shortest", "-movflags", "+faststart", str(path),
-    ]
-    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
-    return path
+    return _encode_clip(path, video, speech, duration_s, x264_preset="veryfast", crf=22, audio_kbps=128)
 
 
 def make_speech_wav(path: Path, *, duration_s: float = 20.0) -> Path:
