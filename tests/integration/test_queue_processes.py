@@ -200,6 +200,9 @@ def test_watch_sleeps_until_due_and_sigterm_leaves_the_upload_resumable(wf: Wayf
         if watcher.poll() is None:
             watcher.kill()
     assert watcher.returncode == 130, err
+    # A chunk the runner sent just before the signal may still be inside the server's
+    # 0.3 s delay: let it land before reading what the server holds.
+    time.sleep(server.chunk_delay_s + 0.5)
     [held] = [len(session.data) for session in server.sessions.values() if session.total_bytes == 6 * CHUNK_BYTES]
     assert CHUNK_BYTES <= held < 6 * CHUNK_BYTES
     item = next(i for i in items() if i["id"] == item_id)
