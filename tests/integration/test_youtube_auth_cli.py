@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from youtube_server.fixtures import (  # noqa: E402,F401
+    NAV_VARS,
     WayfinderEnv,
     run_wayfinder,
     sample_video,
@@ -21,9 +22,6 @@ from youtube_server.fixtures import (  # noqa: E402,F401
     wf,
     youtube,
 )
-
-NAV_VARS = ["--var", "location=Riverside Hospital", "--var", "building=North Tower", "--var", "floor=3",
-            "--var", "department=Cardiology Clinic", "--var", "phone=555-0100"]
 
 
 def secrets_of(wf: WayfinderEnv) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from youtube_server.fixtures import (  # noqa: E402,F401
+    NAV_VARS,
     WayfinderEnv,
     run_wayfinder,
     sample_video,
@@ -16,9 +17,6 @@ from youtube_server.fixtures import (  # noqa: E402,F401
     wf,
     youtube,
 )
-
-NAV_VARS = ["--var", "location=Riverside Hospital", "--var", "building=North Tower", "--var", "floor=3",
-            "--var", "department=Cardiology Clinic", "--var", "phone=555-0100"]
 
 
 def upload(video: Path, *extra: str) -> list[str]:

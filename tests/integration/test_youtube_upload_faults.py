@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from youtube_server import FakeYouTube  # noqa: E402
 from youtube_server.cli import REPO, script_command  # noqa: E402
 from youtube_server.fixtures import (  # noqa: E402,F401
+    NAV_VARS,
     WayfinderEnv,
     run_wayfinder,
     sample_video,
@@ -30,8 +31,6 @@ from youtube_server.fixtures import (  # noqa: E402,F401
 )
 
 CHUNK_BYTES = 256 * 1024
-NAV_VARS = ["--var", "location=Riverside Hospital", "--var", "building=North Tower", "--var", "floor=3",
-            "--var", "department=Cardiology Clinic", "--var", "phone=555-0100"]
 
 
 def upload_args(video: Path, *extra: str) -> list[str]:

@@ -23,6 +23,11 @@ VIDEO_DURATION_S = 12.0
 VIDEO_SIZE_PX = (640, 360)
 
 
+# Template variables for the shipped `navigation` template, as `--var` flags.
+NAV_VARS = ["--var", "location=Riverside Hospital", "--var", "building=North Tower", "--var", "floor=3",
+            "--var", "department=Cardiology Clinic", "--var", "phone=555-0100"]
+
+
 def make_video(path: Path, *, duration_s: float = VIDEO_DURATION_S, extra_filter: str | None = None,
                bitrate_kbps: int = 2500) -> Path:
     """A test video: testsrc2 pattern with noise (so it does not compress to nothing) and a tone."""
