@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline import __version__
@@ -189,7 +189,8 @@ def run_render(
     except BaseException:  # errors, Ctrl-C, SIGTERM: never leave a partial file behind
         remove_quietly(plan.partial_path)
         raise
-    result.output_info = MediaInfo(**{**result.output_info.__dict__, "path": plan.output_path})
+    # The correction pass may have rewritten the file after it was probed.
+    result.output_info = replace(result.output_info, path=plan.output_path, size_bytes=plan.output_path.stat().st_size)
     result.wall_time_s = time.monotonic() - started
     result.report_path = write_report(result)
     return result

@@ -55,6 +55,7 @@ def test_quick_render_copies_video_and_normalizes_audio(clip: Path, tmp_path: Pa
     report = json.loads((tmp_path / "out.mp4.wayfinder.json").read_text())
     assert report["video_mode"] == "copy" and report["audio_mode"] == "normalize"
     assert report["output"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert report["output"]["size_bytes"] == out.stat().st_size
     audio = report["measurements"]["audio"]
     # the tone was made at -20 dBFS stereo: -20 LUFS (EBU Tech 3341), peak -20 dBTP
     assert audio["input"]["integrated_lufs"] == pytest.approx(-20.0, abs=0.1)
