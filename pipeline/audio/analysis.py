@@ -21,12 +21,10 @@ class AudioAnalysis:
     hum: HumFinding
 
     def to_dict(self) -> dict[str, object]:
+        loudness = self.loudness.to_dict()
+        keys = ("integrated_lufs", "loudness_range_lu", "true_peak_dbtp", "sample_peak_dbfs", "max_short_term_lufs")
         return {
-            "integrated_lufs": self.loudness.to_dict()["integrated_lufs"],
-            "loudness_range_lu": self.loudness.to_dict()["loudness_range_lu"],
-            "true_peak_dbtp": self.loudness.to_dict()["true_peak_dbtp"],
-            "sample_peak_dbfs": self.loudness.to_dict()["sample_peak_dbfs"],
-            "max_short_term_lufs": self.loudness.to_dict()["max_short_term_lufs"],
+            **{key: loudness[key] for key in keys},
             **self.noise.to_dict(),
             "hum": self.hum.to_dict(),
         }

@@ -109,12 +109,9 @@ def prepare_audio(path: Path, stream: AudioStreamInfo, settings: AudioSettings, 
             file=path, field="audio",
         ) from exc
     gain = calibrate_limited_gain(path, stream.index, settings, cleanup, gain, duration_s=duration_s)
+    processed_numbers = processed.to_dict()
     return AudioPrep(
         analysis, stages, tuple(cleanup), gain,
         tuple(build_gain_filters(gain, settings.sample_rate_hz)),
-        processed={
-            "integrated_lufs": processed.to_dict()["integrated_lufs"],
-            "true_peak_dbtp": processed.to_dict()["true_peak_dbtp"],
-            "loudness_range_lu": processed.to_dict()["loudness_range_lu"],
-        },
+        processed={key: processed_numbers[key] for key in ("integrated_lufs", "true_peak_dbtp", "loudness_range_lu")},
     )
