@@ -1,14 +1,16 @@
 """Effectful preparation of the picture before planning: probing and checking the inset
-sources and their windows, auto-light analysis of sampled frames, rendering (or finding
-in the cache) the title cards. Its result, a `PicturePrep`, is all the pure plan needs to
+sources and their windows, auto-light analysis of sampled frames (also on a worker thread,
+`start_light_analysis`, so it overlaps the audio passes), rendering (or finding in the
+cache) the title cards. Its result, a `PicturePrep`, is all the pure plan needs to
 know about them, and its `report` goes into the render report under
 measurements["picture"].
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from pipeline.background import Background
 from pipeline.config import Job, PipSpec
 from pipeline.errors import ConfigError, InputError
 from pipeline.probe import MediaInfo, probe
@@ -98,22 +100,48 @@ def _pip_report(job: Job, insets: tuple[MediaInfo, ...], windows: tuple[PipWindo
     return rows
 
 
-def prepare_picture(job: Job, info: MediaInfo, size_px: tuple[int, int] | None, fps: float | None) -> PicturePrep:
-    """Everything the picture plan needs that must be read or made first."""
+def _shows_picture(job: Job, info: MediaInfo) -> bool:
     from pipeline.plan import container_for  # the plan imports this module
+
+    return info.video is not None and container_for(job.output_path)[1]
+
+
+def start_light_analysis(job: Job, info: MediaInfo) -> Background[LightPlan] | None:
+    """The auto-light analysis (it decodes the main picture) started on a worker thread;
+    None when the job has no auto light or nothing to show."""
+    if job.settings.light.mode != "auto" or not _shows_picture(job, info):
+        return None
+    settings = job.settings.light
+    return Background(lambda stop: plan_light(sample_frames(info, stop=stop), settings), name="light analysis")
+
+
+def with_light(prep: PicturePrep, light: LightPlan) -> PicturePrep:
+    """`prep` with an auto-light plan made separately (see `start_light_analysis`)."""
+    return replace(prep, light=light, report={**prep.report, "light": light.to_report()})
+
+
+def prepare_picture(
+    job: Job,
+    info: MediaInfo,
+    size_px: tuple[int, int] | None,
+    fps: float | None,
+    *,
+    analyse_light: bool = True,
+) -> PicturePrep:
+    """Everything the picture plan needs that must be read or made first. With
+    `analyse_light` false the auto-light plan is left out, to be added with `with_light`."""
     from pipeline.video.compose import format_fps
 
     report: dict[str, object] = {}
     insets, windows = check_insets(job, info)
     if insets:
         report["pip"] = _pip_report(job, insets, windows, info)
-    carries_video = container_for(job.output_path)[1]
-    if info.video is None or size_px is None or fps is None or not carries_video:
+    if not _shows_picture(job, info) or size_px is None or fps is None:
         # Nothing to look at or to show: the insets' sound still counts.
         return PicturePrep(insets=insets, windows=windows, report=report)
 
     light = None
-    if job.settings.light.mode == "auto":
+    if job.settings.light.mode == "auto" and analyse_light:
         light = plan_light(sample_frames(info), job.settings.light)
         report["light"] = light.to_report()
     elif job.settings.light.mode == "manual":
