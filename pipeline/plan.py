@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the audio engine (scipy) is not needed to build a command l
     from pipeline.audio.prepare import AudioPrep
 
 Filter = tuple[str, dict[str, object]]
+Stream = chain.Stream
 
 CONTAINERS: dict[str, tuple[str, bool]] = {
     # suffix: (ffmpeg muxer, carries video)
@@ -113,6 +114,31 @@ def build_audio_fix_args(
     ]
 
 
+def build_programme_sound(main: Stream, job: Job, info: MediaInfo, prep: PicturePrep, cleanup_filters: list[Filter]) -> Stream:
+    """The main sound converted and cleaned up, with the insets' sound mixed in: the
+    programme's sound before the cards and the loudness gain."""
+    assert info.first_audio is not None
+    return chain.build_sound(
+        main[str(info.first_audio.index)],
+        job.settings.audio,
+        None,
+        cleanup_filters=cleanup_filters,
+        before_normalize=lambda stream: compose.mix_pip_audio(stream, job, prep),
+    )
+
+
+def build_sound_measure_args(
+    job: Job, info: MediaInfo, prep: PicturePrep, cleanup_filters: list[Filter], after_filters: list[Filter]
+) -> list[str]:
+    """The audio-only pass that measures the programme's sound exactly as the render
+    graph mixes it (insets and cards included), followed by `after_filters` (gain, limiter),
+    as float samples on stdout. Pictures are not decoded."""
+    main = ffmpeg.input(f"file:{info.path.resolve()}")
+    _, audio = compose.join_cards(None, build_programme_sound(main, job, info, prep, cleanup_filters), job, prep)
+    audio = chain.apply_filters(audio, after_filters)
+    return list(ffmpeg.output(audio, "pipe:1", f="f32le", acodec="pcm_f32le").compile(cmd=[]))
+
+
 def build_render_plan(
     job: Job,
     info: MediaInfo,
@@ -138,6 +164,7 @@ def build_render_plan(
 
     video_mode: Literal["copy", "encode", "none"] = "none"
     video = None
+    gain_filters: list[Filter] | None = None
     size_px: tuple[int, int] | None = None
     fps: float | None = None
     if info.video is not None and carries_video:
@@ -163,13 +190,7 @@ def build_render_plan(
     if info.first_audio is not None:
         gain_filters = list(audio_prep.gain_filters) if audio_prep and audio_prep.gain_filters else None
         audio_mode = "normalize" if gain_filters is not None else "encode"
-        audio = chain.build_sound(
-            main[str(info.first_audio.index)],
-            settings.audio,
-            gain_filters,
-            cleanup_filters=list(audio_prep.cleanup_filters) if audio_prep else None,
-            before_normalize=lambda stream: compose.mix_pip_audio(stream, job, prep),
-        )
+        audio = build_programme_sound(main, job, info, prep, list(audio_prep.cleanup_filters) if audio_prep else [])
         output_options.update({
             "c:a": settings.audio.codec,
             "b:a": f"{settings.audio.bitrate_kbps}k",
@@ -178,6 +199,9 @@ def build_render_plan(
         })
     if video_mode == "encode":
         video, audio = compose.join_cards(video, audio, job, prep)
+    if audio is not None and gain_filters is not None:
+        # After the cards: the programme is normalized as a whole, cards' sound included.
+        audio = chain.apply_filters(audio, gain_filters)
     streams = [s for s in (video, audio) if s is not None]
     if not streams:
         raise ConfigError("nothing to render: no video for this container and no audio", file=info.path)

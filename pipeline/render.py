@@ -21,11 +21,11 @@ from pipeline.audio.verify import verify_and_correct
 from pipeline.config import Job
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
-from pipeline.plan import RenderPlan, build_render_plan, container_for
+from pipeline.plan import RenderPlan, build_render_plan, build_sound_measure_args, container_for
 from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
-from pipeline.video.prepare import PicturePrep, prepare_picture
+from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
 
 NoteCallback = Callable[[str], None]
 DURATION_TOLERANCE_S = 0.25
@@ -63,42 +63,64 @@ def check_output_target(output_path: Path, *, force: bool) -> None:
 def plan_job(
     job: Job, *, on_note: NoteCallback | None = None
 ) -> tuple[MediaInfo, RenderPlan, dict[str, object], AudioPrep | None]:
-    """Probe and measure the input, then build the plan. Writes nothing."""
+    """Probe and measure the input, then build the plan. Writes nothing (title cards
+    go to their cache).
+
+    The auto-light analysis decodes the picture on a worker thread while the audio is
+    analysed and measured; the audio is measured after the insets are checked and the
+    cards made, because their sound is part of the programme."""
     note = on_note or (lambda _text: None)
     info = probe(job.main_path)
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
         raise InputError("no video or audio stream to render", file=job.main_path)
+    edits_picture = info.video is not None and has_video_edits(job)
+    light_task = start_light_analysis(job, info) if edits_picture else None
+    try:
+        prep = PicturePrep()
+        if edits_picture:
+            assert info.video is not None
+            size_px, _ = build_output_size(info.video, job.settings.video)
+            fps, _ = build_output_fps(info.video, job.settings.video)
+            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
+        audio_prep, notes = plan_sound(job, info, prep)
+        if light_task is not None:
+            prep = with_light(prep, light_task.result())
+    finally:
+        if light_task is not None:
+            light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
     measurements: dict[str, object] = {}
-    audio_prep: AudioPrep | None = None
-    notes: list[str] = []
-    audio_settings = job.settings.audio
-    if info.first_audio is None:
-        if audio_settings.required:
-            raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
-        notes.append("no audio stream: video rendered without audio, loudness skipped")
-    else:
-        audio_prep = prepare_audio(job.main_path, info.first_audio, audio_settings, duration_s=info.duration_s)
+    if audio_prep is not None:
         measurements["audio"] = audio_prep.report()
-        notes.extend(audio_prep.notes)
-        if not audio_settings.normalize:
-            notes.append("audio normalization is off: audio re-encoded without gain")
-    if info.first_audio is not None and info.first_audio.channels not in (audio_settings.channels,):
-        notes.append(
-            f"{info.first_audio.layout} audio converted to "
-            f"{'stereo' if audio_settings.channels == 2 else 'mono'}"
-        )
-    if info.first_audio is not None and info.first_audio.sample_rate_hz != audio_settings.sample_rate_hz:
-        notes.append(f"audio resampled from {info.first_audio.sample_rate_hz} Hz to {audio_settings.sample_rate_hz} Hz")
-    prep = PicturePrep()
-    if info.video is not None and has_video_edits(job):
-        size_px, _ = build_output_size(info.video, job.settings.video)
-        fps, _ = build_output_fps(info.video, job.settings.video)
-        prep = prepare_picture(job, info, size_px, fps)
+    if edits_picture:
         measurements["picture"] = prep.report
     plan = build_render_plan(job, info, audio_prep, prep=prep, notes=notes)
     for text in plan.notes:
         note(text)
     return info, plan, measurements, audio_prep
+
+
+def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep) -> tuple[AudioPrep | None, list[str]]:
+    """Analyse and measure the programme's sound; the notes a producer should read."""
+    notes: list[str] = []
+    audio_settings = job.settings.audio
+    audio = info.first_audio
+    if audio is None:
+        if audio_settings.required:
+            raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
+        notes.append("no audio stream: video rendered without audio, loudness skipped")
+        return None, notes
+    audio_prep = prepare_audio(
+        job.main_path, audio, audio_settings, duration_s=info.duration_s,
+        programme_args=lambda cleanup, after: build_sound_measure_args(job, info, prep, cleanup, after),
+    )
+    notes.extend(audio_prep.notes)
+    if not audio_settings.normalize:
+        notes.append("audio normalization is off: audio re-encoded without gain")
+    if audio.channels != audio_settings.channels:
+        notes.append(f"{audio.layout} audio converted to {'stereo' if audio_settings.channels == 2 else 'mono'}")
+    if audio.sample_rate_hz != audio_settings.sample_rate_hz:
+        notes.append(f"audio resampled from {audio.sample_rate_hz} Hz to {audio_settings.sample_rate_hz} Hz")
+    return audio_prep, notes
 
 
 def verify_output(plan: RenderPlan, job: Job, path: Path) -> MediaInfo:

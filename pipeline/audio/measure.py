@@ -1,36 +1,51 @@
-"""Measuring what the render will hear: the input after format conversion and clean-up,
-streamed from an audio-only ffmpeg pass straight into the loudness meter (no temporary
-file, memory independent of duration)."""
+"""Measuring what the render will hear: the programme's sound after format conversion,
+clean-up and the insets' mix, streamed from an audio-only ffmpeg pass straight into the
+loudness meter (memory independent of duration).
+
+The first pass can also spool the cleaned-up sound to a private temporary file, so the
+limiter's calibration passes only re-run the gain and limiter instead of decoding and
+cleaning up the whole programme again each time.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from pipeline.audio.chain import Filter, build_measure_args
+from pipeline.audio.chain import Filter, format_filter_chain
 from pipeline.audio.meter import LoudnessMeter, LoudnessResult
 from pipeline.config import AudioSettings
 from pipeline.media import run_ffmpeg
 
 BYTES_PER_SAMPLE = 4
+# Spooling costs 11.5 MB a minute of 48 kHz stereo; beyond this the passes re-decode.
+MAX_SPOOL_S = 45 * 60.0
 
 
-def measure_processed(
-    path: Path,
-    stream_index: int | None,
+def measure_pass(
+    args: list[str],
     settings: AudioSettings,
-    cleanup_filters: list[Filter],
     *,
-    duration_s: float | None = None,
+    duration_s: float | None,
+    file: Path,
+    spool: BinaryIO | None = None,
 ) -> LoudnessResult:
-    """Loudness of `path`'s audio as the render's chain will produce it before the gain."""
+    """Run an audio-only pass that writes float samples (the output layout and rate) to
+    stdout, meter them, and copy them to `spool` when given."""
     channels = settings.channels
     meter = LoudnessMeter(settings.sample_rate_hz, channels)
     frame_bytes = BYTES_PER_SAMPLE * channels
     pending = bytearray()
 
     def consume(data: bytes) -> None:
+        if spool is not None:
+            spool.write(data)
         pending.extend(data)
         usable = len(pending) - len(pending) % frame_bytes
         if usable:
@@ -38,11 +53,31 @@ def measure_processed(
             meter.add(samples)
             del pending[:usable]
 
-    run_ffmpeg(
-        build_measure_args(path, stream_index, settings, cleanup_filters),
-        total_s=duration_s,
-        stdout_sink=consume,
-        what="audio measurement",
-        file=path,
-    )
+    run_ffmpeg(args, total_s=duration_s, stdout_sink=consume, what="audio measurement", file=file)
     return meter.result()
+
+
+def build_spool_pass_args(spool_path: Path, settings: AudioSettings, filters: list[Filter]) -> list[str]:
+    """A measuring pass over spooled sound: only `filters` (gain, limiter) run again."""
+    return [
+        "-f", "f32le", "-ar", str(settings.sample_rate_hz), "-ac", str(settings.channels),
+        "-i", f"file:{spool_path.resolve()}",
+        "-af", format_filter_chain(filters) if filters else "anull",
+        "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
+    ]
+
+
+@contextmanager
+def spool_file(duration_s: float | None) -> Iterator[tuple[Path, BinaryIO] | None]:
+    """A private (0600) temporary file for the cleaned-up sound, removed on the way out
+    whatever happens; None for programmes too long to spool."""
+    if duration_s is None or duration_s > MAX_SPOOL_S:
+        yield None
+        return
+    handle, name = tempfile.mkstemp(prefix="wayfinder-sound-", suffix=".f32")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield path, stream
+    finally:
+        path.unlink(missing_ok=True)

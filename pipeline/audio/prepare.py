@@ -1,21 +1,28 @@
 """Everything the audio half of a render needs to know before it is planned (effectful):
-analyse the input once, choose the clean-up stages, measure the cleaned-up signal with an
-audio-only pass, and plan the gain from that measurement."""
+analyse the input once, choose the clean-up stages, measure the programme's sound (the
+cleaned-up main sound with the insets' and cards' sound, as the render will mix it) with
+an audio-only pass, and plan the gain from that measurement."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.audio.analysis import AudioAnalysis, analyse_audio
 from pipeline.audio.cleanup import Stage, build_cleanup_stages, stage_filters
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
-from pipeline.audio.measure import measure_processed
+from pipeline.audio.chain import build_measure_args
+from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.probe import AudioStreamInfo
 
 Filter = tuple[str, dict[str, object]]
+MeasureArgs = Callable[[list[Filter], list[Filter]], list[str]]
+"""Arguments of an audio-only ffmpeg pass that writes the programme's sound (output rate
+and layout, f32le) to stdout, given the main sound's clean-up filters and the filters
+applied after the mix (gain, limiter)."""
 
 
 @dataclass(frozen=True)
@@ -59,28 +66,24 @@ def next_gain_db(tries: list[tuple[float, float]], landing_lufs: float) -> float
 
 
 def calibrate_limited_gain(
-    path: Path,
-    stream_index: int | None,
+    measure_with: Callable[[list[Filter]], float | None],
     settings: AudioSettings,
-    pre_filters: list[Filter],
     plan: GainPlan,
-    *,
-    duration_s: float | None,
 ) -> GainPlan:
     """A limiter takes loudness away as it works, so plain arithmetic undershoots the
-    target. Measure the chain with the limiter (audio-only passes) and make up the loss;
-    the gain returned is always one that was measured."""
+    target. Measure the chain with the limiter (`measure_with` runs an audio-only pass with
+    the given gain filters and returns its integrated loudness) and make up the loss; the
+    gain returned is always one that was measured."""
     if not plan.limiter:
         return plan
     tries: list[tuple[float, float]] = []
     gain_db = plan.gain_db
     for _ in range(CALIBRATION_PASSES):
-        filters = pre_filters + build_gain_filters(with_gain(plan, gain_db, ""), settings.sample_rate_hz)
-        result = measure_processed(path, stream_index, settings, filters, duration_s=duration_s)
-        if result.integrated_lufs is None:
+        lufs = measure_with(build_gain_filters(with_gain(plan, gain_db, ""), settings.sample_rate_hz))
+        if lufs is None:
             break
-        tries.append((gain_db, result.integrated_lufs))
-        if abs(plan.landing_lufs - result.integrated_lufs) <= settings.tolerance_lu / 4:
+        tries.append((gain_db, lufs))
+        if abs(plan.landing_lufs - lufs) <= settings.tolerance_lu / 4:
             break
         gain_db = next_gain_db(tries, plan.landing_lufs)
     if not tries:
@@ -90,7 +93,17 @@ def calibrate_limited_gain(
     return with_gain(plan, best_gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}")
 
 
-def prepare_audio(path: Path, stream: AudioStreamInfo, settings: AudioSettings, *, duration_s: float) -> AudioPrep:
+def prepare_audio(
+    path: Path,
+    stream: AudioStreamInfo,
+    settings: AudioSettings,
+    *,
+    duration_s: float,
+    programme_args: MeasureArgs | None = None,
+) -> AudioPrep:
+    """Analyse `path`'s sound, choose the clean-up and plan the gain. `programme_args`
+    builds the measuring pass of the whole programme (insets and cards mixed in); by
+    default the main sound alone is measured."""
     analysis = analyse_audio(path, stream.index, hum_min_prominence_db=settings.hum_min_prominence_db)
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
@@ -99,16 +112,29 @@ def prepare_audio(path: Path, stream: AudioStreamInfo, settings: AudioSettings, 
     cleanup = stage_filters(list(stages))
     if not settings.normalize:
         return AudioPrep(analysis, stages, tuple(cleanup), None, None)
-    processed = measure_processed(path, stream.index, settings, cleanup, duration_s=duration_s)
-    try:
-        gain = plan_gain(settings, processed.integrated_lufs, processed.true_peak_dbtp, file=str(path))
-    except AudioError as exc:
-        raise AudioError(
-            "audio is silent after clean-up (below the -70 LUFS gate): loudness cannot be normalized; "
-            "turn off noise_reduction or set [audio] normalize = false",
-            file=path, field="audio",
-        ) from exc
-    gain = calibrate_limited_gain(path, stream.index, settings, cleanup, gain, duration_s=duration_s)
+    args_for = programme_args or (
+        lambda cleanup_filters, after: build_measure_args(path, stream.index, settings, cleanup_filters + after)
+    )
+    with spool_file(duration_s) as spool:
+        processed = measure_pass(
+            args_for(cleanup, []), settings, duration_s=duration_s, file=path, spool=spool[1] if spool else None
+        )
+        try:
+            gain = plan_gain(settings, processed.integrated_lufs, processed.true_peak_dbtp, file=str(path))
+        except AudioError as exc:
+            raise AudioError(
+                "audio is silent after clean-up (below the -70 LUFS gate): loudness cannot be normalized; "
+                "turn off noise_reduction or set [audio] normalize = false",
+                file=path, field="audio",
+            ) from exc
+        if spool is not None:
+            spool[1].close()  # flushed: the calibration passes read it
+
+        def measure_with(gain_filters: list[Filter]) -> float | None:
+            args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(cleanup, gain_filters)
+            return measure_pass(args, settings, duration_s=duration_s, file=path).integrated_lufs
+
+        gain = calibrate_limited_gain(measure_with, settings, gain)
     processed_numbers = processed.to_dict()
     return AudioPrep(
         analysis, stages, tuple(cleanup), gain,

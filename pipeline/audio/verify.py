@@ -14,7 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.audio.analysis import analyse_audio
+from pipeline.audio.chain import Filter, build_measure_args
 from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
+from pipeline.audio.measure import measure_pass
 from pipeline.audio.prepare import AudioPrep, calibrate_limited_gain
 from pipeline.config import AudioSettings
 from pipeline.errors import VerifyError
@@ -63,7 +65,11 @@ def verify_and_correct(
         file=str(file),
     )
     # The encoded file is already 48 kHz in the output layout: the format step is a no-op.
-    fix = calibrate_limited_gain(partial, None, settings, [], fix, duration_s=duration_s)
+    def measure_with(gain_filters: list[Filter]) -> float | None:
+        args = build_measure_args(partial, None, settings, gain_filters)
+        return measure_pass(args, settings, duration_s=duration_s, file=file).integrated_lufs
+
+    fix = calibrate_limited_gain(measure_with, settings, fix)
     fixed = partial.with_name(partial.name + ".fix")
     try:
         run_ffmpeg(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -142,3 +144,54 @@ def test_secant_step_makes_up_a_limiters_diminishing_returns() -> None:
     assert next_gain_db([(10.0, -14.6), (10.6, -14.3)], -14.0) == pytest.approx(11.2)
     # a flat response is clamped (slope >= 0.2): no wild jumps
     assert next_gain_db([(10.0, -14.6), (10.6, -14.6)], -14.0) == pytest.approx(13.6)
+
+
+def test_limiter_calibration_returns_a_measured_gain_that_lands() -> None:
+    from pipeline.audio.gain import OVERSAMPLED_RATE_HZ
+    from pipeline.audio.prepare import calibrate_limited_gain
+
+    settings = AudioSettings()
+    plan = plan_gain(settings, -26.0, -8.0)  # +12 dB would put the peak at +4 dBTP
+    assert plan.limiter
+    measured: list[float] = []
+
+    def limiter_model(filters: list[tuple[str, dict[str, object]]]) -> float:
+        # A limiter that gives back 0.6 LU per dB once the gain is over 8 dB.
+        gain_db = float(str(filters[0][1]["volume"]).removesuffix("dB"))
+        assert ("aresample", {"out_sample_rate": OVERSAMPLED_RATE_HZ}) in filters  # the limiter is measured
+        measured.append(gain_db)
+        return -26.0 + min(gain_db, 8.0) + 0.6 * max(0.0, gain_db - 8.0)
+
+    calibrated = calibrate_limited_gain(limiter_model, settings, plan)
+    assert round(calibrated.gain_db, 3) in measured  # the filters carry the gain to 0.001 dB
+    assert -26.0 + 8.0 + 0.6 * (calibrated.gain_db - 8.0) == pytest.approx(-14.0, abs=settings.tolerance_lu / 4)
+    assert "calibrated through the limiter" in calibrated.reason
+    # Plain gain needs no measuring pass at all.
+    plain = plan_gain(settings, -20.0, -12.0)
+    assert calibrate_limited_gain(lambda _f: pytest.fail("measured"), settings, plain) is plain
+
+
+def test_spooled_passes_rerun_only_the_gain_and_the_spool_is_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from pipeline.audio.measure import build_spool_pass_args, spool_file
+
+    settings = AudioSettings()
+    args = build_spool_pass_args(tmp_path / "a b.f32", settings, [("volume", {"volume": "3.000dB"})])
+    assert args[:7] == ["-f", "f32le", "-ar", "48000", "-ac", "2", "-i"]
+    assert args[7] == f"file:{tmp_path / 'a b.f32'}"
+    assert args[args.index("-af") + 1] == "volume=volume=3.000dB"
+    with spool_file(60.0) as spool:
+        assert spool is not None
+        path, stream = spool
+        stream.write(b"\0" * 8)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not path.exists()
+    with pytest.raises(KeyboardInterrupt), spool_file(60.0) as spool:
+        assert spool is not None
+        path = spool[0]
+        raise KeyboardInterrupt
+    assert not path.exists()
+    with spool_file(3 * 3600.0) as spool:  # hours: re-decoding is cheaper than gigabytes of spool
+        assert spool is None
