@@ -16,6 +16,20 @@ import numpy as np
 
 from pipeline.errors import InputError
 
+# ITU-T H.273 MatrixCoefficients (what PyAV's codec_context.colorspace holds) -> the
+# names ffmpeg's scale filter takes for in_color_matrix. 0 (identity/RGB) and 2
+# (unspecified) are not a YCbCr matrix a scale could be told, so they read as untagged.
+# Constant-luminance BT.2020 (10) has no scale option of its own: bt2020 is the closest.
+COLOR_MATRIX_NAMES = {
+    1: "bt709",
+    4: "fcc",
+    5: "bt470",
+    6: "smpte170m",
+    7: "smpte240m",
+    9: "bt2020",
+    10: "bt2020",
+}
+
 MIN_DURATION_S = 0.4  # one 400 ms loudness block: anything shorter cannot be measured
 VFR_SAMPLE_PACKETS = 300
 VFR_JITTER_RATIO = 0.1
@@ -32,6 +46,9 @@ class VideoStreamInfo:
     fps: float
     variable_frame_rate: bool
     rotation_deg: int
+    # The YCbCr matrix the stream is tagged with, in the names ffmpeg's scale filter takes
+    # for in_color_matrix; None when the file does not say (see color_matrix_name).
+    color_matrix: str | None = None
 
     @property
     def display_width_px(self) -> int:
@@ -76,6 +93,11 @@ class MediaInfo:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+def color_matrix_name(colorspace: int | None) -> str | None:
+    """The scale filter's name for an H.273 matrix code; None for untagged or unknown."""
+    return COLOR_MATRIX_NAMES.get(colorspace) if colorspace is not None else None
 
 
 def _rotation_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
@@ -198,6 +220,7 @@ def probe(path: Path) -> MediaInfo:
                 fps=_frame_rate(stream),
                 variable_frame_rate=variable,
                 rotation_deg=rotation,
+                color_matrix=color_matrix_name(ctx.colorspace),
             )
         audio = tuple(
             AudioStreamInfo(

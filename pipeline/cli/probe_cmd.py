@@ -34,7 +34,8 @@ def register(app: typer.Typer) -> None:
                 f"#{v.index} video",
                 f"{v.codec} {v.profile or ''} {v.width_px}x{v.height_px} {v.pix_fmt}, {v.fps:.3f} fps"
                 f"{' (variable)' if v.variable_frame_rate else ''}"
-                f"{f', rotated {v.rotation_deg}°' if v.rotation_deg else ''}",
+                f"{f', rotated {v.rotation_deg}°' if v.rotation_deg else ''}"
+                f", matrix {v.color_matrix or 'untagged'}",
             )
         for a in info.audio:
             table.add_row(f"#{a.index} audio", f"{a.codec} {a.sample_rate_hz} Hz, {a.channels} ch ({a.layout})")
