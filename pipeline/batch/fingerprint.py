@@ -28,7 +28,7 @@ from pipeline.config import CardSpec, Job
 
 # Bump when the meaning of settings or the way a plan is built changes without a new
 # Wayfinder version (for example a fix in a filter chain), so outputs are re-rendered.
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2  # 2: untagged HD read as BT.709, not converted from BT.601
 RECORD_SUFFIX = ".wayfinder.hash"
 RECORD_FORMAT = 1
 

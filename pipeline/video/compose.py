@@ -21,11 +21,14 @@ from pipeline.probe import MediaInfo, VideoStreamInfo
 from pipeline.video import pip
 from pipeline.video.cards import RenderedCard
 from pipeline.video.light_graph import build_auto_light_filters
+from pipeline.video.matrix import source_color_matrix, untagged_frame_colorspace
 from pipeline.video.prepare import PicturePrep
 
 Filter = tuple[str, dict[str, object]]
 Stream = Any  # an ffmpeg-python stream node
 
+# Light filters that work in RGB: ffmpeg converts the frames for them on its own.
+RGB_LIGHT_FILTERS = frozenset({"colortemperature"})
 STANDARD_FPS = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0)
 
 
@@ -114,11 +117,15 @@ def build_light_filters(light: LightSettings, prep: PicturePrep) -> list[Filter]
     return filters
 
 
-def build_fitted(chain: Stream, size_px: tuple[int, int], settings: VideoSettings) -> Stream:
-    """Frames scaled to the output size, square pixels, the output pixel format."""
+def build_fitted(chain: Stream, size_px: tuple[int, int], settings: VideoSettings, in_color_matrix: str) -> Stream:
+    """Frames scaled to the output size, square pixels, the output pixel format.
+
+    `in_color_matrix` is the source's matrix (see `pipeline.video.matrix`): left on
+    "auto", scale reads an untagged frame as BT.601 and would convert untagged HD. When
+    it equals the output matrix and size and pixel format already fit, scale copies."""
     return chain.filter(
         "scale", size_px[0], size_px[1],
-        out_color_matrix=settings.color, out_range="tv", flags="bicubic",
+        in_color_matrix=in_color_matrix, out_color_matrix=settings.color, out_range="tv", flags="bicubic",
     ).filter("setsar", "1").filter("format", settings.pix_fmt)
 
 
@@ -146,10 +153,17 @@ def build_picture(
     Light corrects the main picture only (insets keep their own look), before scaling so
     it sees the source's values; insets are drawn after scaling, in output pixels."""
     settings = job.settings.video
+    assert info.video is not None
     chain = video_in
-    for name, options in build_light_filters(job.settings.light, prep):
+    light_filters = build_light_filters(job.settings.light, prep)
+    frame_colorspace = untagged_frame_colorspace(info.video)
+    if frame_colorspace and any(name in RGB_LIGHT_FILTERS for name, _ in light_filters):
+        # An untagged source's frames are tagged with its matrix first, or the RGB
+        # conversion ffmpeg inserts for colortemperature would read untagged HD as BT.601.
+        chain = chain.filter("setparams", colorspace=frame_colorspace)
+    for name, options in light_filters:
         chain = chain.filter(name, **options)
-    chain = build_fitted(chain, size_px, settings)
+    chain = build_fitted(chain, size_px, settings, source_color_matrix(info.video))
     if job.pip:
         if len(prep.insets) != len(job.pip):
             raise ValueError("picture-in-picture needs prepare_picture() to probe the insets first")
@@ -173,7 +187,8 @@ def cards_duration_s(prep: PicturePrep) -> float:
 def build_card_picture(card: RenderedCard, settings: VideoSettings) -> Stream:
     clip = ffmpeg.input(f"file:{card.video_path.resolve()}")["0"]
     clip = clip.filter("setpts", "PTS-STARTPTS").filter("fps", fps=card.fps_text)
-    return build_tagged(build_fitted(clip, card.size_px, settings), settings)
+    # Cards are encoded by `pipeline.video.cards` as BT.709 (and tagged so).
+    return build_tagged(build_fitted(clip, card.size_px, settings, "bt709"), settings)
 
 
 def build_card_sound(card: RenderedCard, settings: AudioSettings) -> Stream:

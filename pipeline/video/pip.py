@@ -29,6 +29,7 @@ from pipeline.audio.chain import apply_filters, build_format_filters
 from pipeline.config import AudioSettings, PipSpec
 from pipeline.probe import MediaInfo
 from pipeline.video.colors import format_ffmpeg_color, parse_color
+from pipeline.video.matrix import source_color_matrix
 
 Stream = Any  # an ffmpeg-python stream node
 
@@ -141,12 +142,16 @@ def build_box(spec: PipSpec, inset_size_px: tuple[int, int], frame_size_px: tupl
     return InsetBox(x_px=x_px, y_px=y_px, width_px=width, height_px=height, border_px=border)
 
 
-def build_inset_picture(source: Stream, spec: PipSpec, box: InsetBox, window: PipWindow, fps_text: str) -> Stream:
-    """One inset's frames, sized, timed, bordered and faded, placed on the main timeline."""
+def build_inset_picture(
+    source: Stream, spec: PipSpec, box: InsetBox, window: PipWindow, fps_text: str, in_color_matrix: str
+) -> Stream:
+    """One inset's frames, sized, timed, bordered and faded, placed on the main timeline.
+    `in_color_matrix` is the inset's own matrix (`pipeline.video.matrix`)."""
     inset = source.filter("setpts", "PTS-STARTPTS")
     # Same matrix and range as the main picture, so an inset's colours match its source.
     inset = inset.filter(
-        "scale", box.width_px, box.height_px, flags="bicubic", out_color_matrix="bt709", out_range="tv"
+        "scale", box.width_px, box.height_px, flags="bicubic",
+        in_color_matrix=in_color_matrix, out_color_matrix="bt709", out_range="tv",
     ).filter("format", INSET_PIX_FMT).filter("setsar", "1").filter("fps", fps=fps_text)
     if window.held_s > 0:
         inset = inset.filter("tpad", stop_mode="clone", stop=-1)
@@ -198,7 +203,7 @@ def build_overlays(
     for spec, inset, window, source in zip(specs, insets, windows, sources, strict=True):
         assert inset.video is not None
         box = build_box(spec, (inset.video.display_width_px, inset.video.display_height_px), frame_size_px)
-        picture = build_inset_picture(source, spec, box, window, fps_text)
+        picture = build_inset_picture(source, spec, box, window, fps_text, source_color_matrix(inset.video))
         main = ffmpeg.overlay(
             main, picture, x=box.x_px, y=box.y_px, eof_action="pass",
             enable=f"gte(t,{window.start_s:.6f})*lt(t,{window.end_s:.6f})",

@@ -85,7 +85,8 @@ def test_encode_follows_the_youtube_recommendations() -> None:
     args = plan.args
     graph = args[args.index("-filter_complex") + 1]
     assert graph.startswith(
-        "[0:0]scale=1920:1080:flags=bicubic:out_color_matrix=bt709:out_range=tv[s0];"
+        # untagged 4K: read as BT.709 (the HD convention), so the scale does no matrix conversion
+        "[0:0]scale=1920:1080:flags=bicubic:in_color_matrix=bt709:out_color_matrix=bt709:out_range=tv[s0];"
         "[s0]setsar=1[s1];[s1]format=yuv420p[s2];"
         "[s2]setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv[s3];"
     )
@@ -139,9 +140,12 @@ def test_manual_light_puts_eq_and_temperature_before_scaling() -> None:
     the_job = job(light={"mode": "manual", "brightness": 0.1, "gamma": 1.2, "temperature_shift_k": -800})
     plan = build_render_plan(the_job, media(), None)
     graph = plan.args[plan.args.index("-filter_complex") + 1]
+    # The untagged 1080p source's frames are tagged BT.709 first: colortemperature works
+    # in RGB, and ffmpeg's conversion into RGB would otherwise read them as BT.601.
     assert graph.startswith(
-        "[0:0]eq=brightness=0.1:contrast=1.0:gamma=1.2:saturation=1.0[s0];"
-        "[s0]colortemperature=pl=1:temperature=5700.0[s1];[s1]scale="
+        "[0:0]setparams=colorspace=bt709[s0];"
+        "[s0]eq=brightness=0.1:contrast=1.0:gamma=1.2:saturation=1.0[s1];"
+        "[s1]colortemperature=pl=1:temperature=5700.0[s2];[s2]scale="
     )
 
 

@@ -161,7 +161,8 @@ border_color = "white"
     # fades of 0.5 s at both ends of the 12 s window, placed at 4 s.
     assert (
         "[1:0]setpts=PTS-STARTPTS[s3];"
-        "[s3]scale=576:432:flags=bicubic:out_color_matrix=bt709:out_range=tv[s4];"
+        # an untagged 640x480 inset is SD: read as BT.601 and converted to the output's BT.709
+        "[s3]scale=576:432:flags=bicubic:in_color_matrix=bt601:out_color_matrix=bt709:out_range=tv[s4];"
         "[s4]format=yuva444p[s5];[s5]setsar=1[s6];[s6]fps=fps=30[s7];"
         "[s7]tpad=stop=-1:stop_mode=clone[s8];[s8]trim=duration=12.0[s9];"
         "[s9]pad=588:444:6:6:color=0xFFFFFF[s10];"
