@@ -78,14 +78,23 @@ def _speech_input(spec: SpeechSpec, duration_s: float) -> list[str]:
     return ["-f", "lavfi", "-i", graph.replace("[out]", "")]
 
 
+# What a camera writes: RGB converted with the BT.709 matrix to limited range, and said
+# so both in the frames (which win in FFmpeg 7+) and in the stream's header.
+BT709_PICTURE = (
+    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+    "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+)
+BT709_FLAGS = ("-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv")
+
+
 def _encode_clip(
     path: Path, video: str, speech: SpeechSpec, duration_s: float, *, x264_preset: str, crf: int, audio_kbps: int
 ) -> Path:
-    """A lavfi picture and a speech-like track, encoded as an upload-style MP4."""
+    """A lavfi picture and a speech-like track, encoded as an upload-style MP4 (BT.709, tagged)."""
     args = [
-        "-y", "-f", "lavfi", "-i", video, *_speech_input(speech, duration_s),
+        "-y", "-f", "lavfi", "-i", f"{video},{BT709_PICTURE}", *_speech_input(speech, duration_s),
         "-map", "0:v", "-map", "1:a",
-        "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-c:v", "libx264", "-preset", x264_preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *BT709_FLAGS,
         "-c:a", "aac", "-b:a", f"{audio_kbps}k", "-ar", str(SPEECH_RATE_HZ),
         "-shortest", "-movflags", "+faststart", str(path),
     ]
