@@ -226,8 +226,9 @@ def _shared(streams: dict[str, Stream], names: list[str], keys: list[object], sp
 
 
 def join_cards(video: Stream | None, audio: Stream | None, job: Job, prep: PicturePrep) -> tuple[Stream | None, Stream | None]:
-    """Intro and outro cards concatenated around the programme (concat, same graph)."""
-    if video is None or not prep.cards:
+    """Intro and outro cards concatenated around the programme (concat, same graph).
+    With `video` None only the sound is joined: the loudness measurement's graph."""
+    if not prep.cards or (video is None and audio is None):
         return video, audio
     settings = job.settings
     names = [name for name in ("intro", "outro") if name in prep.cards]
@@ -235,18 +236,19 @@ def join_cards(video: Stream | None, audio: Stream | None, job: Job, prep: Pictu
     pictures = _shared(
         {name: build_card_picture(card, settings.video) for name, card in zip(names, cards)},
         names, [card.video_path for card in cards], "split",
-    )
+    ) if video is not None else {}
     sounds = _shared(
         {name: build_card_sound(card, settings.audio) for name, card in zip(names, cards)},
         names, [(card.audio.path if card.audio else None, card.duration_s) for card in cards], "asplit",
-    )
-    segments: list[tuple[Stream, Stream | None]] = []
-    if "intro" in pictures:
-        segments.append((pictures["intro"], sounds["intro"]))
-    segments.append((video, audio))
-    if "outro" in pictures:
-        segments.append((pictures["outro"], sounds["outro"]))
-    with_audio = audio is not None
-    streams = [s for v, a in segments for s in ((v, a) if with_audio else (v,))]
-    joined = ffmpeg.concat(*streams, v=1, a=1 if with_audio else 0).node
-    return joined[0], (joined[1] if with_audio else None)
+    ) if audio is not None else {}
+    order = (["intro"] if "intro" in prep.cards else []) + ["programme"] + (["outro"] if "outro" in prep.cards else [])
+    streams = []
+    for name in order:
+        if video is not None:
+            streams.append(video if name == "programme" else pictures[name])
+        if audio is not None:
+            streams.append(audio if name == "programme" else sounds[name])
+    joined = ffmpeg.concat(*streams, v=int(video is not None), a=int(audio is not None)).node
+    if video is None:
+        return None, joined[0]
+    return joined[0], (joined[1] if audio is not None else None)

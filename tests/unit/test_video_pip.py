@@ -208,3 +208,33 @@ def test_a_pip_job_needs_its_insets_prepared(tmp_path: Path) -> None:
     job = pip_job(tmp_path, '[[pip]]\nsource = "/media/guide.mp4"\n')
     with pytest.raises(ValueError, match="prepare_picture"):
         build_render_plan(job, media("/media/in.mp4", 1920, 1080, 30.0), None)
+
+
+def test_the_loudness_measurement_hears_the_inset_sound_as_the_render_mixes_it(tmp_path: Path) -> None:
+    from pipeline.plan import build_sound_measure_args
+
+    job = pip_job(tmp_path, """
+[[pip]]
+source = "/media/guide.mp4"
+start_s = 5.0
+end_s = 7.0
+audio = "duck"
+duck_db = 9.0
+""")
+    inset = media("/media/guide.mp4", 640, 480, 25.0, duration_s=10.0)
+    prep = PicturePrep(insets=(inset,), windows=(build_window(job.pip[0], 10.0, 20.0),))
+    main = media("/media/in.mp4", 1920, 1080, 30.0)
+    cleanup = [("highpass", {"f": 80.0})]
+    gain = [("volume", {"volume": "6.000dB"})]
+    args = build_sound_measure_args(job, main, prep, cleanup, gain)
+    measure_graph = args[args.index("-filter_complex") + 1]
+    _, render_graph = graph_of(job, prep, main)
+    # The same inset input, duck and mix as the render graph; no picture is decoded.
+    assert args.count("file:/media/guide.mp4") == 1
+    for part in ("highpass=f=80.0", "amix=dropout_transition=0:duration=first:inputs=2:normalize=0",
+                 "volume=eval=frame:volume=pow(10\\,-(9*clip(", "adelay=all=1:delays=240000S"):
+        assert part in measure_graph and (part in render_graph or part == "highpass=f=80.0")
+    assert "overlay" not in measure_graph and "[0:0]" not in measure_graph
+    # The gain comes last, after the mix; raw float samples go to stdout.
+    assert "volume=volume=6.000dB" in measure_graph.split(";")[-1]
+    assert args[-1] == "pipe:1" and args[args.index("-f") + 1] == "f32le"
