@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
-from pipeline.audio.prepare import AudioPrep, prepare_audio
-from pipeline.audio.verify import verify_and_correct
 from pipeline.config import Job
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
@@ -26,6 +25,11 @@ from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
+
+if TYPE_CHECKING:
+    # The audio engine loads inside plan_sound: importing scipy.signal takes about a
+    # second, which then overlaps the light analysis already running.
+    from pipeline.audio.prepare import AudioPrep
 
 NoteCallback = Callable[[str], None]
 DURATION_TOLERANCE_S = 0.25
@@ -101,6 +105,8 @@ def plan_job(
 
 def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep) -> tuple[AudioPrep | None, list[str]]:
     """Analyse and measure the programme's sound; the notes a producer should read."""
+    from pipeline.audio.prepare import prepare_audio
+
     notes: list[str] = []
     audio_settings = job.settings.audio
     audio = info.first_audio
@@ -198,6 +204,8 @@ def run_render(
         run_ffmpeg(plan.args, total_s=plan.duration_s, on_progress=on_progress, what="render", file=job.main_path)
         result.output_info = verify_output(plan, job, plan.partial_path)
         if audio_prep is not None and audio_prep.gain is not None:
+            from pipeline.audio.verify import verify_and_correct
+
             measurements["audio"]["verified"] = verify_and_correct(  # type: ignore[index]
                 plan.partial_path,
                 container_for(plan.output_path)[0],
