@@ -148,15 +148,17 @@ def run_graph_without_encoding(preset: str, report: dict[str, object]) -> Timing
 
 
 def phases_child(job_path: str) -> None:
-    """Where Wayfinder's time goes: the steps of `run_render`, each timed (own process)."""
+    """Where Wayfinder's time goes: the steps of `run_render`, each timed (own process).
+    The light analysis runs on a worker thread beside the audio passes, as in a render:
+    its row is the wait for it after the audio was done."""
     from pipeline import config
-    from pipeline.audio.prepare import prepare_audio
     from pipeline.audio.verify import verify_and_correct
     from pipeline.media import run_ffmpeg
     from pipeline.plan import build_render_plan, container_for
     from pipeline.probe import probe
+    from pipeline.render import plan_sound
     from pipeline.video.compose import build_output_fps, build_output_size
-    from pipeline.video.prepare import prepare_picture
+    from pipeline.video.prepare import prepare_picture, start_light_analysis, with_light
 
     def cpu() -> float:
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -175,15 +177,20 @@ def phases_child(job_path: str) -> None:
     info = probe(job.main_path)
     step("load job, probe")
     assert info.first_audio is not None and info.video is not None
-    audio_prep = prepare_audio(job.main_path, info.first_audio, job.settings.audio, duration_s=info.duration_s)
-    step("audio: analysis and gain passes")
+    light_task = start_light_analysis(job, info)
     size_px, _ = build_output_size(info.video, job.settings.video)
     fps, _ = build_output_fps(info.video, job.settings.video)
-    picture = prepare_picture(job, info, size_px, fps)
-    step("picture: inset probe, light analysis")
-    plan = build_render_plan(job, info, audio_prep, prep=picture)
+    picture = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
+    step("picture: inset probe, cards")
+    audio_prep, notes = plan_sound(job, info, picture)
+    step("audio: analysis and measuring passes (light analysis beside them)")
+    if light_task is not None:
+        picture = with_light(picture, light_task.result())
+    step("picture: rest of the light analysis")
+    plan = build_render_plan(job, info, audio_prep, prep=picture, notes=notes)
     run_ffmpeg(plan.args, total_s=plan.duration_s)
     step("the render pass")
+    assert audio_prep is not None
     verify_and_correct(plan.partial_path, container_for(plan.output_path)[0], job.settings.audio, audio_prep,
                        duration_s=plan.duration_s, file=job.main_path)
     step("audio: check of the encoded file")
