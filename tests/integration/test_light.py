@@ -155,3 +155,21 @@ mode = "auto"
     steady = np.mean([v for t, v in per_frame if CUT_S - 0.6 <= t < start_s])
     assert len(ramp) >= 2 and all(later < earlier for earlier, later in zip(ramp, ramp[1:]))
     assert b["luma_gain"] / a["luma_gain"] < ramp[-1] / steady < 0.99
+
+
+def test_the_light_analysis_stops_when_asked(clips: tuple[Path, Path]) -> None:
+    """A render that fails or is interrupted stops its light analysis thread."""
+    import threading
+
+    from pipeline.background import Background, Cancelled
+    from pipeline.probe import probe
+    from pipeline.video.sampling import sample_frames
+
+    info = probe(clips[1])
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        sample_frames(info, stop=stop)
+    # Not stopped: it reads the whole clip, at least one thumbnail per decoded frame.
+    samples = Background(lambda flag: sample_frames(info, stop=flag), name="light").result()
+    assert samples.frames_decoded == len(samples.thumbs) > 0
