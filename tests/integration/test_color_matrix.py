@@ -16,6 +16,7 @@ import numpy as np
 from pipeline import config
 from pipeline.probe import probe
 from pipeline.render import run_render
+from tests.integration.jobs import FAST_VIDEO, write_job
 from tests.media import ffmpeg
 
 RGB = (40, 180, 60)  # a green where the two matrices differ by about 15 luma codes
@@ -60,18 +61,8 @@ def centre_yuv(path: Path) -> np.ndarray:
 
 def render(source: Path, folder: Path, extra: str = "") -> Path:
     """The source through the render with the video encoded (not copied)."""
-    job = folder / "job.toml"
-    job.write_text(f"""
-preset = "youtube-draft"
-[input]
-main = "{source}"
-[output]
-path = "{source.stem}-out.mp4"
-[video]
-x264_preset = "ultrafast"
-copy_when_possible = false
-{extra}
-""")
+    job = write_job(folder, source, extra, output=f"{source.stem}-out.mp4",
+                    video=f"{FAST_VIDEO}\ncopy_when_possible = false")
     result = run_render(config.load_job(job))
     assert result.plan.video_mode == "encode"
     return result.plan.output_path

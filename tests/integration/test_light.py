@@ -22,6 +22,7 @@ import pytest
 from pipeline import config
 from pipeline.media import find_ffmpeg
 from pipeline.render import run_render
+from tests.integration.jobs import write_job
 from tests.media import ffmpeg
 
 W, H, FPS = 320, 180, 30
@@ -93,18 +94,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_auto_light_restores_a_dark_warm_clip(clips: tuple[Path, Path], tmp_path: Path) -> None:
     original, degraded = clips
-    job_path = tmp_path / "job.toml"
-    job_path.write_text(f"""
-preset = "youtube-draft"
-[input]
-main = "{degraded}"
-[output]
-path = "corrected.mp4"
-[video]
-crf = 12
-[light]
-mode = "auto"
-""")
+    job_path = write_job(tmp_path, degraded, '[light]\nmode = "auto"', output="corrected.mp4", video="crf = 12")
     result = run_render(config.load_job(job_path))
     corrected = result.plan.output_path
 

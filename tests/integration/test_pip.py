@@ -16,6 +16,7 @@ import pytest
 from pipeline import config
 from pipeline.errors import ConfigError
 from pipeline.render import plan_job, run_render
+from tests.integration import jobs
 from tests.integration.cli import leftovers, wayfinder
 from tests.media import ffmpeg, tone
 
@@ -76,19 +77,7 @@ def assert_colour(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
 
 
 def write_job(folder: Path, main: Path, pips: str, *, extra: str = "") -> Path:
-    job = folder / "job.toml"
-    job.write_text(f"""
-preset = "youtube-draft"
-[input]
-main = "{main}"
-[output]
-path = "out.mp4"
-[video]
-x264_preset = "ultrafast"
-{extra}
-{pips}
-""")
-    return job
+    return jobs.write_job(folder, main, f"{extra}\n{pips}")
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from scipy.signal import freqz
 from pipeline import config
 from pipeline.audio.meter import measure_file
 from pipeline.render import run_render
+from tests.integration.jobs import write_job
 from tests.media import ffmpeg, make_clip, tone
 
 W, H = 320, 180
@@ -59,27 +60,11 @@ def integrated_of(segment_powers: list[float]) -> float:
     return 10 * math.log10(float(np.mean(blocks)))
 
 
-def write_job(folder: Path, main: Path, extra: str) -> Path:
-    job = folder / "job.toml"
-    job.write_text(f"""
-preset = "youtube-draft"
-[input]
-main = "{main}"
-[output]
-path = "out.mp4"
-[video]
-x264_preset = "ultrafast"
-{AUDIO}
-{extra}
-""")
-    return job
-
-
 def test_inset_sound_is_in_the_measurement_so_no_correction_pass_is_needed(tmp_path: Path) -> None:
     main = make_clip(tmp_path / "main.mp4", duration_s=4.0, size=f"{W}x{H}", audio=tone(MAIN_DBFS, frequency_hz=1000.0))
     inset = make_clip(tmp_path / "guide.mp4", duration_s=4.0, size="160x120", fps=25,
                       audio=tone(INSET_DBFS, frequency_hz=1100.0))
-    job = write_job(tmp_path, main, f"""
+    job = write_job(tmp_path, main, AUDIO + f"""
 [[pip]]
 source = "{inset}"
 start_s = 0.5
@@ -106,7 +91,7 @@ def test_card_sound_is_in_the_measurement_and_normalized_with_the_programme(tmp_
     chime = tmp_path / "chime.wav"
     # As long as the card, and 15 dB louder than the main sound.
     ffmpeg("-f", "lavfi", "-i", f"{tone(-15.0, frequency_hz=1000.0)}:duration=3.0", str(chime))
-    job = write_job(tmp_path, main, f"""
+    job = write_job(tmp_path, main, AUDIO + f"""
 [outro]
 lines = ["Thank you"]
 duration_s = 3.0
