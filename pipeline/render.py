@@ -20,6 +20,7 @@ from pipeline import __version__
 from pipeline.config import Job
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
+from pipeline.output_lock import output_lock
 from pipeline.plan import RenderPlan, build_render_plan, build_sound_measure_args, container_for
 from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
@@ -197,6 +198,20 @@ def run_render(
     started = time.monotonic()
     check_output_target(job.output_path, force=force)
     find_ffmpeg()
+    with output_lock(job.output_path):
+        return _render_locked(job, started, force=force, on_progress=on_progress, on_note=on_note)
+
+
+def _render_locked(
+    job: Job,
+    started: float,
+    *,
+    force: bool,
+    on_progress: ProgressCallback | None,
+    on_note: NoteCallback | None,
+) -> RenderResult:
+    if job.output_path.exists() and not force:  # another render may have finished it since the check
+        raise OutputError("output exists; use --force to overwrite it", file=job.output_path)
     info, plan, measurements, audio_prep = plan_job(job, on_note=on_note)
     remove_quietly(plan.partial_path)
     result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)

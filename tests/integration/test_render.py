@@ -116,6 +116,22 @@ def test_existing_output_needs_force(clip: Path, tmp_path: Path) -> None:
     assert out.stat().st_size > 1000
 
 
+def test_a_second_render_of_the_same_output_stops_at_once(clip: Path, tmp_path: Path) -> None:
+    """While one render writes an output (here: this test holds its lock, as a running
+    batch would), another render of it fails at once and leaves the file alone."""
+    from pipeline.output_lock import output_lock
+
+    out = tmp_path / "shared" / "x.mp4"
+    out.parent.mkdir()
+    with output_lock(out):
+        result = wayfinder("render", clip, "-o", tmp_path / "shared" / ".." / "shared" / "x.mp4")
+    assert result.returncode == 1
+    assert "another Wayfinder render is writing this output" in result.stderr and "x.mp4" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists() and leftovers(out.parent) == []
+    assert wayfinder("render", clip, "-o", out).returncode == 0  # released: renders normally
+
+
 def test_library_render_without_the_cli(clip: Path, tmp_path: Path) -> None:
     events = []
     job = config.quick_job(clip, tmp_path / "lib.mp4", preset_name="youtube-draft")
