@@ -13,16 +13,13 @@ import hashlib
 import json
 import os
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from youtube_server.fixtures import CliResult  # noqa: E402
+from youtube_server.fixtures import CliResult
 
 CHUNK_BYTES = 256 * 1024
 FAST_RUN = ["--chunk-kib", "256", "--retry-delay-s", "1"]

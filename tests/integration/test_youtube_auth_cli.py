@@ -5,23 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
-import sys
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from youtube_server.fixtures import (  # noqa: E402,F401
-    NAV_VARS,
-    WayfinderEnv,
-    run_wayfinder,
-    sample_video,
-    video,
-    wf,
-    youtube,
-)
+from youtube_server.fixtures import NAV_VARS, WayfinderEnv, run_wayfinder
 
 
 def secrets_of(wf: WayfinderEnv) -> list[str]:

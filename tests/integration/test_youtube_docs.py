@@ -7,14 +7,11 @@ import json
 import re
 import shlex
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from youtube_server.fixtures import make_video, run_wayfinder  # noqa: E402
+from youtube_server.fixtures import make_video, run_wayfinder
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "youtube.md"

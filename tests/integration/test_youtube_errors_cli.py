@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from youtube_server.fixtures import (  # noqa: E402,F401
-    NAV_VARS,
-    WayfinderEnv,
-    run_wayfinder,
-    sample_video,
-    video,
-    wf,
-    youtube,
-)
+from youtube_server.fixtures import NAV_VARS, WayfinderEnv, run_wayfinder
 
 
 def upload(video: Path, *extra: str) -> list[str]:

@@ -11,17 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from youtube_server.fixtures import (  # noqa: E402,F401
-    VIDEO_DURATION_S,
-    WayfinderEnv,
-    run_wayfinder,
-    sample_video,
-    video,
-    wf,
-    youtube,
-)
+from youtube_server.fixtures import VIDEO_DURATION_S, WayfinderEnv, run_wayfinder
 
 SRT = """1
 00:00:00,500 --> 00:00:04,000

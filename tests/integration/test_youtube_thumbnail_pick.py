@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from youtube_server.fixtures import make_video
 
-from youtube_server.fixtures import make_video  # noqa: E402
-
-from pipeline.youtube.thumbnail import write_auto_thumbnail  # noqa: E402
+from pipeline.youtube.thumbnail import write_auto_thumbnail
 
 DURATION_S = 10.0
 DARK = (3.0, 4.6)     # sharp but underexposed

@@ -10,25 +10,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from youtube_server import FakeYouTube  # noqa: E402
-from youtube_server.cli import REPO, script_command  # noqa: E402
-from youtube_server.fixtures import (  # noqa: E402,F401
-    NAV_VARS,
-    WayfinderEnv,
-    run_wayfinder,
-    sample_video,
-    video,
-    wf,
-    youtube,
-)
+from youtube_server import FakeYouTube
+from youtube_server.cli import REPO, script_command
+from youtube_server.fixtures import NAV_VARS, WayfinderEnv, run_wayfinder
 
 CHUNK_BYTES = 256 * 1024
 
