@@ -17,6 +17,7 @@ import ffmpeg
 from pipeline.audio import chain
 from pipeline.config import AudioSettings, Job, VideoSettings
 from pipeline.errors import ConfigError
+from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo
 from pipeline.video import compose
 from pipeline.video.compose import format_fps
@@ -25,8 +26,6 @@ from pipeline.video.prepare import PicturePrep
 if TYPE_CHECKING:  # the audio engine (scipy) is not needed to build a command line
     from pipeline.audio.prepare import AudioPrep
 
-Filter = tuple[str, dict[str, object]]
-Stream = chain.Stream
 
 CONTAINERS: dict[str, tuple[str, bool]] = {
     # suffix: (ffmpeg muxer, carries video)

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pipeline.config import AudioSettings
-
-Filter = tuple[str, dict[str, object]]
-Stream = Any  # an ffmpeg-python stream node
+from pipeline.filters import Filter, Stream
 
 
 def build_format_filters(settings: AudioSettings) -> list[Filter]:

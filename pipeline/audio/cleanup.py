@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from pipeline.audio.analysis import AudioAnalysis
 from pipeline.config import AudioSettings
+from pipeline.filters import Filter
 
-Filter = tuple[str, dict[str, object]]
 
 HUM_NOTCH_Q = 30.0  # about 2 Hz wide at 60 Hz: takes the line, leaves the voice
 NOISE_FLOOR_MIN_DBFS = -80.0  # afftdn's lowest noise floor setting

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
+from pipeline.filters import Filter
 
-Filter = tuple[str, dict[str, object]]
 
 OVERSAMPLED_RATE_HZ = 192_000
 LIMITER_ATTACK_MS = 5.0

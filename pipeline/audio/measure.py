@@ -18,9 +18,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from pipeline.audio.chain import Filter, format_filter_chain
+from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.meter import LoudnessMeter, LoudnessResult
 from pipeline.config import AudioSettings
+from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
 
 BYTES_PER_SAMPLE = 4

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.audio.analysis import AudioAnalysis, analyse_audio
+from pipeline.audio.chain import build_measure_args
 from pipeline.audio.cleanup import Stage, build_cleanup_stages, stage_filters
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
-from pipeline.audio.chain import build_measure_args
 from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
+from pipeline.filters import Filter
 from pipeline.probe import AudioStreamInfo
 
-Filter = tuple[str, dict[str, object]]
 MeasureArgs = Callable[[list[Filter], list[Filter]], list[str]]
 """Arguments of an audio-only ffmpeg pass that writes the programme's sound (output rate
 and layout, f32le) to stdout, given the main sound's clean-up filters and the filters

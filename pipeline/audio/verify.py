@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.audio.analysis import analyse_audio
-from pipeline.audio.chain import Filter, build_measure_args
+from pipeline.audio.chain import build_measure_args
 from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
 from pipeline.audio.measure import measure_pass
 from pipeline.audio.prepare import AudioPrep, calibrate_limited_gain
 from pipeline.config import AudioSettings
 from pipeline.errors import VerifyError
+from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
 from pipeline.plan import build_audio_fix_args
 

@@ -11,12 +11,12 @@ preparation (probing insets, frame analysis, rendering cards) happens before, in
 
 from __future__ import annotations
 
-from typing import Any
 
 import ffmpeg
 
 from pipeline.audio.chain import apply_filters, build_format_filters
 from pipeline.config import AudioSettings, Job, LightSettings, VideoSettings
+from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo, VideoStreamInfo
 from pipeline.video import pip
 from pipeline.video.cards import RenderedCard
@@ -24,8 +24,6 @@ from pipeline.video.light_graph import build_auto_light_filters
 from pipeline.video.matrix import source_color_matrix, untagged_frame_colorspace
 from pipeline.video.prepare import PicturePrep
 
-Filter = tuple[str, dict[str, object]]
-Stream = Any  # an ffmpeg-python stream node
 
 # Light filters that work in RGB: ffmpeg converts the frames for them on its own.
 RGB_LIGHT_FILTERS = frozenset({"colortemperature"})

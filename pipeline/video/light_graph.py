@@ -15,9 +15,9 @@ changing smoothly across cuts. Every command is numbers only.
 
 from __future__ import annotations
 
+from pipeline.filters import Filter
 from pipeline.video.light import Correction, LightPlan
 
-Filter = tuple[str, dict[str, object]]
 
 # Named instances, so the commands reach these filters and no others in the graph.
 EQ = "eq@light"

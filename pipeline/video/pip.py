@@ -21,17 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import ffmpeg
 
 from pipeline.audio.chain import apply_filters, build_format_filters
 from pipeline.config import AudioSettings, PipSpec
+from pipeline.filters import Stream
 from pipeline.probe import MediaInfo
 from pipeline.video.colors import format_ffmpeg_color, parse_color
 from pipeline.video.matrix import source_color_matrix
 
-Stream = Any  # an ffmpeg-python stream node
 
 # A window may end this far past the main video's end (rounding in job files) and is
 # then clipped; further out it is a job error.
