@@ -15,13 +15,13 @@ covered: the batch refuses duplicate outputs within one manifest, and that is al
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from pipeline.errors import OutputError
 from pipeline.paths import state_dir
+from pipeline.state import LockBusy, exclusive_lock
 
 
 def lock_path_for(output_path: Path) -> Path:
@@ -32,22 +32,12 @@ def lock_path_for(output_path: Path) -> Path:
 @contextmanager
 def output_lock(output_path: Path) -> Iterator[None]:
     """Held while `output_path` is rendered; OutputError if another render holds it."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock, as before
-        yield
-        return
-    path = lock_path_for(output_path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
+    with ExitStack() as held:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            held.enter_context(exclusive_lock(lock_path_for(output_path)))
+        except LockBusy:
             raise OutputError(
                 "another Wayfinder render is writing this output right now; wait for it or pick another output path",
                 file=output_path,
             ) from None
         yield
-    finally:
-        os.close(fd)  # closing releases the lock

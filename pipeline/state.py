@@ -88,6 +88,30 @@ class LockBusy(Exception):
     """Another process holds the lock."""
 
 
+@contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an OS lock on the file `lock_path` (created 0600 in a 0700 folder) while the
+    block runs; LockBusy at once if another holder has it. The OS drops the lock if the
+    holder dies, so a killed process never leaves a stale lock. The file stays: removing
+    a lock file another process may be opening races with it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no OS locks; the work still runs, without this guard
+        yield
+        return
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(lock_path.stem) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 @dataclass(frozen=True)
 class UploadSession:
     """A resumable session recorded before its first byte was sent."""
@@ -177,29 +201,11 @@ class StateStore(SqliteStore):
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
-        """Hold an OS lock named `name` while working on it (one file's upload, say).
-
-        Two processes uploading the same file at once would each create a video; the
-        second one is refused instead. The OS drops the lock if the holder dies, so a
-        killed upload never leaves a stale lock behind.
-        """
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: no OS locks; uploads still work, without this guard
+        """Hold an OS lock named `name` while working on it (one file's upload, say):
+        two processes uploading the same file at once would each create a video, so
+        the second one is refused instead (LockBusy; see `exclusive_lock`)."""
+        with exclusive_lock(self.path.parent / "locks" / f"{name}.lock"):
             yield
-            return
-
-        lock_dir = self.path.parent / "locks"
-        lock_dir.mkdir(exist_ok=True, mode=0o700)
-        fd = os.open(lock_dir / f"{name}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockBusy(name) from None
-            yield
-        finally:
-            os.close(fd)
 
     # --- resumable sessions -------------------------------------------------------------
 
