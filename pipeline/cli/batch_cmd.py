@@ -19,7 +19,7 @@ from rich.text import Text
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
-from pipeline.cli.progress import sigterm_as_interrupt
+from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
 
         options = BatchOptions(jobs=jobs, cluster=cluster, force=force, only=tuple(only), qa=qa, dry_run=dry_run,
                                queue_uploads=queue_uploads)
-        with sigterm_as_interrupt():
+        with StopOnSignal():
             if dry_run:
                 run = run_batch(manifest, options)
                 print_dry_run(run, json_out)

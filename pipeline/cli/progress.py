@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import signal
 from collections.abc import Iterator
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -37,17 +36,3 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
                 bar.update(task, completed=total_s)
 
         yield update
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so the same clean-up (stop ffmpeg, remove partial files) runs."""
-
-    def handler(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

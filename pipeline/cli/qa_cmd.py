@@ -19,7 +19,7 @@ from rich.text import Text
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
-from pipeline.cli.progress import sigterm_as_interrupt
+from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
 
         load_qa_limits(preset)  # a bad preset is reported before any file is read
         total = len(find_media_files(paths))
-        with sigterm_as_interrupt():
+        with StopOnSignal():
             columns = (TextColumn("[bold]qa"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                        TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
+from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -31,36 +32,6 @@ queue_app = typer.Typer(
 
 STATE_STYLES = {"pending": "cyan", "uploading": "bold blue", "processing": "blue", "done": "green",
                 "deferred": "yellow", "failed": "bold red", "cancelled": "dim"}
-
-
-class StopOnSignal:
-    """SIGTERM and Ctrl-C: note the stop, then interrupt whatever runs now.
-
-    The note matters: a KeyboardInterrupt raised inside C code (PyAV, sockets) can come
-    back as an ordinary error that some `except Exception` swallows; the runner checks
-    the note at every chunk and between items, so the stop still happens.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def _handle(self, _signum: int, _frame: object) -> None:
-        self.requested = True
-        raise KeyboardInterrupt
-
-    def __enter__(self) -> StopOnSignal:
-        import signal
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
 
 
 def _print_json(data: object) -> None:

@@ -11,7 +11,8 @@ import typer
 from pipeline import config
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
-from pipeline.cli.progress import progress_bar, sigterm_as_interrupt
+from pipeline.cli.progress import progress_bar
+from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
 from pipeline.media import find_ffmpeg
 
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.render import plan_job, run_render  # the engine loads only when used
 
         job = load_render_job(target, out, preset)
-        with sigterm_as_interrupt():
+        with StopOnSignal():
             if dry_run:
                 if job.output_path.exists() and not force:
                     note(f"{job.output_path} exists; a real render would need --force")

@@ -8,7 +8,7 @@ import typer
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console
-from pipeline.cli.progress import sigterm_as_interrupt
+from pipeline.cli.signals import StopOnSignal
 from pipeline.samples import write_samples
 
 
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def samples(folder: Path = typer.Argument(..., help="Folder to write the sample media into.")) -> None:
         """Synthesize the demo media (walkthrough, guide inset, speech, captions) with ffmpeg."""
-        with sigterm_as_interrupt():
+        with StopOnSignal():
             written = write_samples(folder)
         for name, path in written.items():
             err_console.print(f"[green]wrote[/] {name}: {path}", highlight=False)
