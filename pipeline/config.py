@@ -65,14 +65,19 @@ class AudioSettings(StrictModel):
     limiter_policy: Literal["limit", "lower-target"] = "limit"
     # Headroom kept below the ceiling for the lossy encoder, which can raise peaks.
     encoder_margin_db: float = Field(0.5, ge=0.0, le=3.0)
+    # "music" turns off what only suits speech: the neural enhancer and the leveler.
+    content: Literal["speech", "music"] = "speech"
     # Speech clean-up, in this order; each stage can be turned off.
     highpass_hz: float = Field(80.0, ge=0.0, le=300.0, description="0 turns the high-pass off")
     hum_removal: StrictBool = True
     hum_min_prominence_db: float = Field(10.0, ge=3.0, le=40.0)
+    # The neural speech enhancer (DeepFilterNet 3): strength is the wet/dry mix, max_db
+    # the most it may take off any time-frequency bin (100: no limit).
     noise_reduction: StrictBool = True
-    noise_reduction_strength: float = Field(0.75, ge=0.0, le=1.0)
-    noise_reduction_max_db: float = Field(12.0, ge=0.0, le=30.0)
-    leveler: StrictBool = True
+    noise_reduction_strength: float = Field(1.0, ge=0.0, le=1.0)
+    noise_reduction_max_db: float = Field(100.0, ge=0.0, le=100.0)
+    # Off by default: on one steady speaker it costs quality (measured in bench_speech).
+    leveler: StrictBool = False
     leveler_max_gain_db: float = Field(12.0, ge=0.0, le=30.0)
 
 

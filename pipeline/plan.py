@@ -25,6 +25,7 @@ from pipeline.video.prepare import PicturePrep
 
 if TYPE_CHECKING:  # the audio engine (scipy) is not needed to build a command line
     from pipeline.audio.prepare import AudioPrep
+    from pipeline.audio.sound import SoundSpool
 
 
 CONTAINERS: dict[str, tuple[str, bool]] = {
@@ -113,12 +114,21 @@ def build_audio_fix_args(
     ]
 
 
-def build_programme_sound(main: Stream, job: Job, info: MediaInfo, prep: PicturePrep, cleanup_filters: list[Filter]) -> Stream:
+def build_main_sound(main: Stream, info: MediaInfo, sound: SoundSpool | None) -> Stream:
+    """The main sound as the graph reads it: the enhanced spool, or the source's stream."""
+    if sound is not None:
+        return ffmpeg.input(f"file:{sound.path.resolve()}", **sound.input_options())["a"]
+    assert info.first_audio is not None
+    return main[str(info.first_audio.index)]
+
+
+def build_programme_sound(
+    main: Stream, job: Job, info: MediaInfo, prep: PicturePrep, sound: SoundSpool | None, cleanup_filters: list[Filter]
+) -> Stream:
     """The main sound converted and cleaned up, with the insets' sound mixed in: the
     programme's sound before the cards and the loudness gain."""
-    assert info.first_audio is not None
     return chain.build_sound(
-        main[str(info.first_audio.index)],
+        build_main_sound(main, info, sound),
         job.settings.audio,
         None,
         cleanup_filters=cleanup_filters,
@@ -127,13 +137,14 @@ def build_programme_sound(main: Stream, job: Job, info: MediaInfo, prep: Picture
 
 
 def build_sound_measure_args(
-    job: Job, info: MediaInfo, prep: PicturePrep, cleanup_filters: list[Filter], after_filters: list[Filter]
+    job: Job, info: MediaInfo, prep: PicturePrep, sound: SoundSpool | None,
+    cleanup_filters: list[Filter], after_filters: list[Filter],
 ) -> list[str]:
     """The audio-only pass that measures the programme's sound exactly as the render
     graph mixes it (insets and cards included), followed by `after_filters` (gain, limiter),
     as float samples on stdout. Pictures are not decoded."""
     main = ffmpeg.input(f"file:{info.path.resolve()}")
-    _, audio = compose.join_cards(None, build_programme_sound(main, job, info, prep, cleanup_filters), job, prep)
+    _, audio = compose.join_cards(None, build_programme_sound(main, job, info, prep, sound, cleanup_filters), job, prep)
     audio = chain.apply_filters(audio, after_filters)
     return list(ffmpeg.output(audio, "pipe:1", f="f32le", acodec="pcm_f32le").compile(cmd=[]))
 
@@ -189,7 +200,11 @@ def build_render_plan(
     if info.first_audio is not None:
         gain_filters = list(audio_prep.gain_filters) if audio_prep and audio_prep.gain_filters else None
         audio_mode = "normalize" if gain_filters is not None else "encode"
-        audio = build_programme_sound(main, job, info, prep, list(audio_prep.cleanup_filters) if audio_prep else [])
+        audio = build_programme_sound(
+            main, job, info, prep,
+            audio_prep.sound if audio_prep else None,
+            list(audio_prep.cleanup_filters) if audio_prep else [],
+        )
         output_options.update({
             "c:a": settings.audio.codec,
             "b:a": f"{settings.audio.bitrate_kbps}k",

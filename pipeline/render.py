@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -66,14 +67,19 @@ def check_output_target(output_path: Path, *, force: bool) -> None:
 
 
 def plan_job(
-    job: Job, *, on_note: NoteCallback | None = None
+    job: Job, *, on_note: NoteCallback | None = None, work_dir: Path | None = None
 ) -> tuple[MediaInfo, RenderPlan, dict[str, object], AudioPrep | None]:
-    """Probe and measure the input, then build the plan. Writes nothing (title cards
-    go to their cache).
+    """Probe and measure the input, then build the plan. Writes nothing but the enhanced
+    sound, into `work_dir`, which the render reads (title cards go to their cache).
+    Without `work_dir` the sound goes to a temporary folder removed on return: such a
+    plan is for reading, not for running.
 
     The auto-light analysis decodes the picture on a worker thread while the audio is
     analysed and measured; the audio is measured after the insets are checked and the
     cards made, because their sound is part of the programme."""
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="wayfinder-plan-") as temporary:
+            return plan_job(job, on_note=on_note, work_dir=Path(temporary))
     note = on_note or (lambda _text: None)
     info = probe(job.main_path)
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
@@ -87,7 +93,7 @@ def plan_job(
             size_px, _ = build_output_size(info.video, job.settings.video)
             fps, _ = build_output_fps(info.video, job.settings.video)
             prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
-        audio_prep, notes = plan_sound(job, info, prep)
+        audio_prep, notes = plan_sound(job, info, prep, work_dir)
         if light_task is not None:
             prep = with_light(prep, light_task.result())
     finally:
@@ -104,7 +110,7 @@ def plan_job(
     return info, plan, measurements, audio_prep
 
 
-def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep) -> tuple[AudioPrep | None, list[str]]:
+def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep, work_dir: Path) -> tuple[AudioPrep | None, list[str]]:
     """Analyse and measure the programme's sound; the notes a producer should read."""
     from pipeline.audio.prepare import prepare_audio
 
@@ -117,8 +123,8 @@ def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep) -> tuple[AudioPrep 
         notes.append("no audio stream: video rendered without audio, loudness skipped")
         return None, notes
     audio_prep = prepare_audio(
-        job.main_path, audio, audio_settings, duration_s=info.duration_s,
-        programme_args=lambda cleanup, after: build_sound_measure_args(job, info, prep, cleanup, after),
+        job.main_path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir,
+        programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
     )
     notes.extend(audio_prep.notes)
     if not audio_settings.normalize:
@@ -212,7 +218,20 @@ def _render_locked(
 ) -> RenderResult:
     if job.output_path.exists() and not force:  # another render may have finished it since the check
         raise OutputError("output exists; use --force to overwrite it", file=job.output_path)
-    info, plan, measurements, audio_prep = plan_job(job, on_note=on_note)
+    # The enhanced sound lives in a private folder (0700) for as long as the render reads it.
+    with tempfile.TemporaryDirectory(prefix="wayfinder-render-") as work_dir:
+        return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note)
+
+
+def _plan_and_run(
+    job: Job,
+    started: float,
+    work_dir: Path,
+    *,
+    on_progress: ProgressCallback | None,
+    on_note: NoteCallback | None,
+) -> RenderResult:
+    info, plan, measurements, audio_prep = plan_job(job, on_note=on_note, work_dir=work_dir)
     remove_quietly(plan.partial_path)
     result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)
     try:

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import AudioSettings
 from pipeline.filters import Filter, Stream
+
+if TYPE_CHECKING:
+    from pipeline.audio.sound import SoundSpool
 
 
 def build_format_filters(settings: AudioSettings) -> list[Filter]:
@@ -58,14 +62,25 @@ def format_filter_chain(chain: list[Filter]) -> str:
 
 
 def build_measure_args(
-    path: Path, stream_index: int | None, settings: AudioSettings, cleanup_filters: list[Filter]
+    path: Path, stream_index: int | None, settings: AudioSettings, cleanup_filters: list[Filter],
+    *, sound: SoundSpool | None = None,
 ) -> list[str]:
     """Audio-only pass: decode, convert, clean up, and write raw float samples to stdout.
-    `stream_index` None takes the first audio stream."""
+    `stream_index` None takes the first audio stream; with `sound`, the enhanced spool is
+    read instead of `path`'s audio."""
     chain = build_format_filters(settings) + cleanup_filters
+    if sound is not None:
+        source = [
+            "-f", "f32le", "-ar", str(sound.sample_rate_hz), "-ac", str(sound.channels),
+            "-i", f"file:{sound.path.resolve()}", "-map", "0:a:0",
+        ]
+    else:
+        source = [
+            "-i", f"file:{path.resolve()}",
+            "-map", "0:a:0" if stream_index is None else f"0:{stream_index}", "-vn", "-sn", "-dn",
+        ]
     return [
-        "-i", f"file:{path.resolve()}",
-        "-map", "0:a:0" if stream_index is None else f"0:{stream_index}", "-vn", "-sn", "-dn",
+        *source,
         "-af", format_filter_chain(chain),
         "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
     ]

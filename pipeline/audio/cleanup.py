@@ -1,10 +1,11 @@
-"""The speech clean-up chain (pure): which ffmpeg filters, with which settings, from the
-job's settings and the analysis of the input.
+"""The speech clean-up chain (pure): which stages run, with which settings, from the job's
+settings and the analysis of the input.
 
-Order: high-pass (rumble, handling noise) -> hum notches (only the harmonics found) ->
-noise reduction (afftdn with the measured floor, strength-scaled and capped) -> speech
-leveler (dynaudnorm with a threshold above the noise floor, so pauses and breaths are
-not pumped up). Each stage records why it is on or off for the render report.
+Order: high-pass (rumble, handling noise) -> hum notches (only audible hum) -> the neural
+speech enhancer (DeepFilterNet 3, run by `pipeline.audio.sound` between the decoding pass
+and the render, not an ffmpeg filter) -> speech leveler (dynaudnorm, off by default). The
+filters before the enhancer run in the decoding pass; the ones after it in the render
+graph. Each stage records why it is on or off for the render report.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from pipeline.filters import Filter
 
 
 HUM_NOTCH_Q = 30.0  # about 2 Hz wide at 60 Hz: takes the line, leaves the voice
-NOISE_FLOOR_MIN_DBFS = -80.0  # afftdn's lowest noise floor setting
-NOISE_FLOOR_MAX_DBFS = -20.0
 QUIET_ENOUGH_DBFS = -70.0  # below this there is nothing worth reducing
+CLEAN_SNR_DB = 45.0
 LEVELER_FRAME_MS = 300
 # 15 frames of 300 ms: gain moves over ~4.5 s, fast enough to meet a new speaker within
 # a sentence, far too slow to pump syllables. (31 frames of 500 ms let a 12 dB speaker
@@ -30,19 +30,34 @@ LEVELER_THRESHOLD_ABOVE_FLOOR_DB = 10.0
 
 
 @dataclass(frozen=True)
+class EnhanceSettings:
+    """What the enhancer is asked for: wet/dry strength and its attenuation limit."""
+
+    strength: float
+    attenuation_limit_db: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"strength": self.strength, "attenuation_limit_db": self.attenuation_limit_db}
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     enabled: bool
     reason: str
     filters: tuple[Filter, ...] = field(default=())
+    enhance: EnhanceSettings | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "stage": self.name,
             "enabled": self.enabled,
             "reason": self.reason,
             "filters": [{"filter": name, **{k: v for k, v in options.items()}} for name, options in self.filters],
         }
+        if self.enhance is not None:
+            data["enhancer"] = self.enhance.to_dict()
+        return data
 
 
 def highpass_stage(settings: AudioSettings) -> Stage:
@@ -68,22 +83,32 @@ def hum_stage(settings: AudioSettings, analysis: AudioAnalysis) -> Stage:
 
 
 def noise_stage(settings: AudioSettings, analysis: AudioAnalysis) -> Stage:
+    name = "speech enhancement"
+    if settings.content == "music":
+        return Stage(name, False, "content is music: the speech enhancer would damage it")
     if not settings.noise_reduction or settings.noise_reduction_strength <= 0:
-        return Stage("noise reduction", False, "turned off")
-    floor = analysis.noise.noise_floor_dbfs
+        return Stage(name, False, "turned off")
+    noise = analysis.noise
+    floor = noise.noise_floor_dbfs
     if floor is None or floor < QUIET_ENOUGH_DBFS:
-        return Stage("noise reduction", False, "noise floor below -70 dBFS: nothing to reduce")
-    # strength scales the reduction; noise_reduction_max_db caps it so speech keeps its texture
-    reduction_db = max(0.01, round(settings.noise_reduction_strength * settings.noise_reduction_max_db, 2))
-    floor_setting = round(min(NOISE_FLOOR_MAX_DBFS, max(NOISE_FLOOR_MIN_DBFS, floor)), 1)
+        return Stage(name, False, f"noise floor below {QUIET_ENOUGH_DBFS:g} dBFS: clean, nothing to remove")
+    if noise.snr_db is not None and noise.snr_db >= CLEAN_SNR_DB:
+        # The enhancer slightly dulls speech that has no noise to lose (bench_speech: clean
+        # PESQ-WB 4.6 -> 4.3), so clean recordings pass untouched.
+        return Stage(name, False, f"speech {noise.snr_db:.0f} dB above the noise floor: clean, nothing to remove")
+    enhance = EnhanceSettings(settings.noise_reduction_strength, settings.noise_reduction_max_db)
+    limit = "no limit" if settings.noise_reduction_max_db >= 100 else f"at most {settings.noise_reduction_max_db:g} dB"
     return Stage(
-        "noise reduction", True,
-        f"noise floor {floor:.1f} dBFS reduced by up to {reduction_db:g} dB",
-        (("afftdn", {"nr": reduction_db, "nf": floor_setting}),),
+        name, True,
+        f"DeepFilterNet 3 at strength {settings.noise_reduction_strength:g} ({limit} taken off); "
+        f"noise floor {floor:.1f} dBFS",
+        enhance=enhance,
     )
 
 
 def leveler_stage(settings: AudioSettings, analysis: AudioAnalysis) -> Stage:
+    if settings.content == "music":
+        return Stage("speech leveler", False, "content is music")
     if not settings.leveler or settings.leveler_max_gain_db <= 0:
         return Stage("speech leveler", False, "turned off")
     floor = analysis.noise.noise_floor_dbfs
@@ -116,3 +141,14 @@ def build_cleanup_stages(settings: AudioSettings, analysis: AudioAnalysis) -> li
 
 def stage_filters(stages: list[Stage]) -> list[Filter]:
     return [f for stage in stages if stage.enabled for f in stage.filters]
+
+
+def enhancer_settings(stages: list[Stage]) -> EnhanceSettings | None:
+    return next((stage.enhance for stage in stages if stage.enabled and stage.enhance), None)
+
+
+def split_at_enhancer(stages: list[Stage]) -> tuple[list[Filter], list[Filter]]:
+    """(filters before the enhancer, filters after it); with the enhancer off, all
+    filters come first."""
+    index = next((i for i, stage in enumerate(stages) if stage.enabled and stage.enhance), len(stages))
+    return stage_filters(stages[:index]), stage_filters(stages[index + 1:])

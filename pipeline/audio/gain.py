@@ -97,6 +97,9 @@ def build_gain_filters(plan: GainPlan, output_rate_hz: int) -> list[Filter]:
                 "release": LIMITER_RELEASE_MS,
                 # level=false: alimiter would otherwise re-normalize its output to 0 dBFS
                 "level": "false",
+                # The look-ahead (attack) delays the sound; latency=true removes that delay
+                # and flushes the look-ahead buffer at the end, so lip sync is untouched.
+                "latency": "true",
             }),
             ("aresample", {"out_sample_rate": output_rate_hz}),
         ]

@@ -1,7 +1,8 @@
 """Everything the audio half of a render needs to know before it is planned (effectful):
-analyse the input once, choose the clean-up stages, measure the programme's sound (the
-cleaned-up main sound with the insets' and cards' sound, as the render will mix it) with
-an audio-only pass, and plan the gain from that measurement."""
+analyse the input once, choose the clean-up stages, run the speech enhancer into a sound
+spool (when it is on), measure the programme's sound (the cleaned-up main sound with the
+insets' and cards' sound, as the render will mix it) with an audio-only pass, and plan
+the gain from that measurement."""
 
 from __future__ import annotations
 
@@ -11,28 +12,34 @@ from pathlib import Path
 
 from pipeline.audio.analysis import AudioAnalysis, analyse_audio
 from pipeline.audio.chain import build_measure_args
-from pipeline.audio.cleanup import Stage, build_cleanup_stages, stage_filters
+from pipeline.audio.cleanup import Stage, build_cleanup_stages, enhancer_settings, split_at_enhancer
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
 from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
+from pipeline.audio.sound import SoundSpool, run_enhanced_sound
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.filters import Filter
 from pipeline.probe import AudioStreamInfo
 
-MeasureArgs = Callable[[list[Filter], list[Filter]], list[str]]
+MeasureArgs = Callable[[SoundSpool | None, list[Filter], list[Filter]], list[str]]
 """Arguments of an audio-only ffmpeg pass that writes the programme's sound (output rate
-and layout, f32le) to stdout, given the main sound's clean-up filters and the filters
-applied after the mix (gain, limiter)."""
+and layout, f32le) to stdout, given the main sound (the enhanced spool, or None for the
+source's own stream), its clean-up filters, and the filters applied after the mix (gain,
+limiter)."""
 
 
 @dataclass(frozen=True)
 class AudioPrep:
     analysis: AudioAnalysis
     stages: tuple[Stage, ...]
+    # The filters the render graph applies to the main sound: all the clean-up filters,
+    # or with the enhancer on only those after it (the rest ran before the spool).
     cleanup_filters: tuple[Filter, ...]
     gain: GainPlan | None
     gain_filters: tuple[Filter, ...] | None
     processed: dict[str, object] = field(default_factory=dict)
+    sound: SoundSpool | None = None
+    enhancement: dict[str, object] | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -45,12 +52,14 @@ class AudioPrep:
         return {
             "input": self.analysis.to_dict(),
             "cleanup": [stage.to_dict() for stage in self.stages],
+            "enhancement": self.enhancement,
             "before_gain": self.processed,
             "gain": self.gain.to_dict() if self.gain else None,
         }
 
 
 CALIBRATION_PASSES = 4
+MAX_MAKEUP_DB = 6.0
 
 
 def next_gain_db(tries: list[tuple[float, float]], landing_lufs: float) -> float:
@@ -85,7 +94,11 @@ def calibrate_limited_gain(
         tries.append((gain_db, lufs))
         if abs(plan.landing_lufs - lufs) <= settings.tolerance_lu / 4:
             break
-        gain_db = next_gain_db(tries, plan.landing_lufs)
+        # Sound with little crest (already limited, or square-ish) gives back almost
+        # nothing for more gain: past a few dB of make-up the limiter only destroys it.
+        gain_db = min(next_gain_db(tries, plan.landing_lufs), plan.gain_db + MAX_MAKEUP_DB)
+        if tries[-1][0] >= plan.gain_db + MAX_MAKEUP_DB:
+            break
     if not tries:
         return plan
     best_gain_db, _ = min(tries, key=lambda t: abs(plan.landing_lufs - t[1]))
@@ -99,25 +112,39 @@ def prepare_audio(
     settings: AudioSettings,
     *,
     duration_s: float,
+    work_dir: Path,
     programme_args: MeasureArgs | None = None,
 ) -> AudioPrep:
-    """Analyse `path`'s sound, choose the clean-up and plan the gain. `programme_args`
-    builds the measuring pass of the whole programme (insets and cards mixed in); by
-    default the main sound alone is measured."""
+    """Analyse `path`'s sound, choose the clean-up, enhance the speech into a spool in
+    `work_dir` (which must outlive the render that reads it), and plan the gain.
+    `programme_args` builds the measuring pass of the whole programme (insets and cards
+    mixed in); by default the main sound alone is measured."""
     analysis = analyse_audio(path, stream.index, hum_min_prominence_db=settings.hum_min_prominence_db)
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
         plan_gain(settings, None, None, file=str(path))
     stages = tuple(build_cleanup_stages(settings, analysis))
-    cleanup = stage_filters(list(stages))
+    enhance = enhancer_settings(list(stages))
+    before, after = split_at_enhancer(list(stages))
+    sound: SoundSpool | None = None
+    enhancement: dict[str, object] | None = None
+    cleanup = before + after
+    if enhance is not None:
+        sound, enhancement = run_enhanced_sound(
+            path, stream.index, stream.channels, settings, before, enhance,
+            spool_path=work_dir / "enhanced-sound.f32", duration_s=duration_s,
+        )
+        cleanup = after
     if not settings.normalize:
-        return AudioPrep(analysis, stages, tuple(cleanup), None, None)
+        return AudioPrep(analysis, stages, tuple(cleanup), None, None, sound=sound, enhancement=enhancement)
     args_for = programme_args or (
-        lambda cleanup_filters, after: build_measure_args(path, stream.index, settings, cleanup_filters + after)
+        lambda main_sound, cleanup_filters, gain_filters: build_measure_args(
+            path, stream.index, settings, cleanup_filters + gain_filters, sound=main_sound
+        )
     )
     with spool_file(duration_s) as spool:
         processed = measure_pass(
-            args_for(cleanup, []), settings, duration_s=duration_s, file=path, spool=spool[1] if spool else None
+            args_for(sound, cleanup, []), settings, duration_s=duration_s, file=path, spool=spool[1] if spool else None
         )
         try:
             gain = plan_gain(settings, processed.integrated_lufs, processed.true_peak_dbtp, file=str(path))
@@ -131,7 +158,7 @@ def prepare_audio(
             spool[1].close()  # flushed: the calibration passes read it
 
         def measure_with(gain_filters: list[Filter]) -> float | None:
-            args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(cleanup, gain_filters)
+            args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(sound, cleanup, gain_filters)
             return measure_pass(args, settings, duration_s=duration_s, file=path).integrated_lufs
 
         gain = calibrate_limited_gain(measure_with, settings, gain)
@@ -140,4 +167,6 @@ def prepare_audio(
         analysis, stages, tuple(cleanup), gain,
         tuple(build_gain_filters(gain, settings.sample_rate_hz)),
         processed={key: processed_numbers[key] for key in ("integrated_lufs", "true_peak_dbtp", "loudness_range_lu")},
+        sound=sound,
+        enhancement=enhancement,
     )

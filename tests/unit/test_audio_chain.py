@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.audio.analysis import AudioAnalysis
-from pipeline.audio.cleanup import build_cleanup_stages, stage_filters
+from pipeline.audio.cleanup import EnhanceSettings, build_cleanup_stages, enhancer_settings, split_at_enhancer, stage_filters
 from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
 from pipeline.audio.hum import SpectrumAccumulator, detect_hum
 from pipeline.audio.meter import measure_array
@@ -80,21 +80,36 @@ def analysis(noise_floor_dbfs: float | None, hum: HumFinding = HumFinding(None))
 
 def test_stages_follow_settings_and_analysis() -> None:
     settings = AudioSettings()
-    stages = build_cleanup_stages(settings, analysis(-45.0, HumFinding(60.0, (60.0, 180.0), (30.0, 25.0))))
-    assert [s.name for s in stages] == ["high-pass", "hum removal", "noise reduction", "speech leveler"]
-    assert all(s.enabled for s in stages)
-    names = [name for name, _ in stage_filters(stages)]
-    assert names == ["highpass", "bandreject", "bandreject", "afftdn", "dynaudnorm"]
-    afftdn = dict(stage_filters(stages))["afftdn"]
-    assert afftdn == {"nr": 0.75 * 12.0, "nf": -45.0}  # strength x cap, measured floor
-    assert stage_filters(stages)[1][1]["f"] == 60.0 and stage_filters(stages)[2][1]["f"] == 180.0
+    stages = build_cleanup_stages(settings, analysis(-45.0))
+    assert [s.name for s in stages] == ["high-pass", "hum removal", "speech enhancement", "speech leveler"]
+    assert [s.enabled for s in stages] == [True, False, True, False]  # no hum; leveler off by default
+    assert enhancer_settings(stages) == EnhanceSettings(strength=1.0, attenuation_limit_db=100.0)
+    # the enhancer is not an ffmpeg filter: the high-pass runs before it, nothing after
+    assert split_at_enhancer(stages) == ([("highpass", {"f": 80.0, "poles": 2})], [])
+
+    leveled = build_cleanup_stages(AudioSettings(leveler=True, noise_reduction_strength=0.5), analysis(-45.0))
+    before, after = split_at_enhancer(leveled)
+    assert [name for name, _ in before] == ["highpass"] and [name for name, _ in after] == ["dynaudnorm"]
+    assert enhancer_settings(leveled) == EnhanceSettings(strength=0.5, attenuation_limit_db=100.0)
 
     quiet_room = build_cleanup_stages(settings, analysis(-90.0))
-    assert not quiet_room[1].enabled and "no mains hum" in quiet_room[1].reason
     assert not quiet_room[2].enabled and "below -70" in quiet_room[2].reason
+    assert enhancer_settings(quiet_room) is None
+    # with the enhancer off every filter runs in the render graph, in order
+    assert split_at_enhancer(quiet_room) == (stage_filters(quiet_room), [])
 
     off = AudioSettings(highpass_hz=0, hum_removal=False, noise_reduction=False, leveler=False)
     assert stage_filters(build_cleanup_stages(off, analysis(-45.0))) == []
+
+
+def test_clean_speech_and_music_skip_the_enhancer() -> None:
+    # speech 50 dB over a -70 dBFS floor: clean, left untouched
+    clean = AudioAnalysis(measure_array(np.zeros((RATE, 2)), RATE), NoiseEstimate(-69.0, -19.0), HumFinding(None))
+    stage = build_cleanup_stages(AudioSettings(), clean)[2]
+    assert not stage.enabled and "clean" in stage.reason
+    music = build_cleanup_stages(AudioSettings(content="music", leveler=True), analysis(-45.0))
+    assert not music[2].enabled and "music" in music[2].reason
+    assert not music[3].enabled and "music" in music[3].reason
 
 
 def test_plain_gain_when_the_peak_allows() -> None:

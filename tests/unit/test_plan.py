@@ -72,7 +72,7 @@ def test_peaky_audio_gets_the_oversampled_limiter() -> None:
     graph = plan.args[plan.args.index("-filter_complex") + 1]
     assert graph.endswith(
         "[s1]volume=precision=double:volume=6.000dB[s2];[s2]aresample=out_sample_rate=192000[s3];"
-        "[s3]alimiter=attack=5.0:level=false:limit=0.841395:release=80.0[s4];"
+        "[s3]alimiter=attack=5.0:latency=true:level=false:limit=0.841395:release=80.0[s4];"
         "[s4]aresample=out_sample_rate=48000[s5]"
     )  # 0.841395 = 10^(-1.5/20)
 

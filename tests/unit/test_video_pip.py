@@ -226,7 +226,7 @@ duck_db = 9.0
     main = media("/media/in.mp4", 1920, 1080, 30.0)
     cleanup = [("highpass", {"f": 80.0})]
     gain = [("volume", {"volume": "6.000dB"})]
-    args = build_sound_measure_args(job, main, prep, cleanup, gain)
+    args = build_sound_measure_args(job, main, prep, None, cleanup, gain)
     measure_graph = args[args.index("-filter_complex") + 1]
     _, render_graph = graph_of(job, prep, main)
     # The same inset input, duck and mix as the render graph; no picture is decoded.
