@@ -1,30 +1,45 @@
 """The enhanced main sound (effectful): one audio-only ffmpeg pass decodes the main audio
-(48 kHz, the enhancer's channels, high-pass, hum notches), streams it through the speech
-enhancer, and spools the result to a private file that the measuring passes and the
-render then read as raw float samples.
+(48 kHz, the enhancer's channels, high-pass, hum notches) to a private raw spool; the
+speech enhancer turns it into the sound spool that the measuring passes and the render
+then read as raw float samples.
 
-Owns the spool's format and its timing. The timing is the source's: the decoding pass
-pads an audio stream that starts after the file's start with silence (`aresample`
-`first_pts=0`, as the picture keeps its own start), and the enhancer removes its own
-delay, so the spool's sample 0 is the picture's time 0. Memory is one ffmpeg pipe chunk
-plus the enhancer's few frames, whatever the duration.
+Owns the spools' format, their timing and how the enhancement is spread over the cores.
+The timing is the source's: the decoding pass pads an audio stream that starts after the
+file's start with silence (`aresample` `first_pts=0`, as the picture keeps its own
+start), and the enhancer removes its own delay, so sample 0 is the picture's time 0.
+Dual mono is enhanced once. Channels run on their own threads; long mono sound is cut
+into time segments enhanced side by side, each state warmed up on the sound before its
+segment and the seams crossfaded. Memory is a few chunks per segment, whatever the
+duration; the disk holds the decoded and the enhanced sound (11.5 MB a stereo minute each).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.cleanup import EnhanceSettings
+from pipeline.audio.deepfilter import ModelInfo
 from pipeline.config import AudioSettings
 from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
 
 BYTES_PER_SAMPLE = 4
+SAMPLE_RATE_HZ = 48_000  # the enhancer's rate, and the output's
+CHUNK_SAMPLES = 48_000
+# Split mono sound in time only when it is this long: each extra segment costs a warm-up.
+MIN_SPLIT_S = 30.0
+# Measured on babble at 0 dB SNR: a state started 3 s early differs from one that ran all
+# along by -29 dB (1 s: -18 dB); the crossfade hides the rest.
+WARM_UP_S = 3.0
+CROSSFADE_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,76 @@ def build_decode_args(
     ]
 
 
+def plan_segments(total_samples: int, channels: int, cores: int, sample_rate_hz: int) -> list[tuple[int, int]]:
+    """Time segments enhanced side by side. Channels already run on their own threads, so
+    only mono (or one-channel) sound is split, and only when it is long enough for the
+    warm-up to be a small price."""
+    count = max(1, cores // channels)
+    if total_samples < MIN_SPLIT_S * sample_rate_hz:
+        count = 1
+    edges = [round(i * total_samples / count) for i in range(count + 1)]
+    return [(edges[i], edges[i + 1]) for i in range(count)]
+
+
+def channels_identical(path: Path, channels: int) -> bool:
+    """Whether every channel of a raw float spool carries the same samples (dual mono)."""
+    if channels < 2:
+        return False
+    with path.open("rb") as stream:
+        while block := stream.read(CHUNK_SAMPLES * channels * BYTES_PER_SAMPLE):
+            frames = np.frombuffer(block, dtype="<f4").reshape(-1, channels)
+            if not (frames == frames[:, :1]).all():
+                return False
+    return True
+
+
+def _read_frames(stream: BinaryIO, channels: int, start: int, count: int, keep: int) -> np.ndarray:
+    """`count` frames from `start`; only the first `keep` channels."""
+    stream.seek(start * channels * BYTES_PER_SAMPLE)
+    data = np.frombuffer(stream.read(count * channels * BYTES_PER_SAMPLE), dtype="<f4").reshape(-1, channels)
+    return data[:, :keep]
+
+
+def _enhance_segment(
+    decoded: Path, decoded_channels: int, channels: int, total: int, segment: tuple[int, int],
+    enhance: EnhanceSettings, out_path: Path,
+) -> tuple[np.ndarray, ModelInfo]:
+    """Enhance `segment` of the decoded sound into the same place of `out_path`. The state
+    starts WARM_UP_S early (its running normalization and recurrent state settle) and reads
+    past the end (its look-ahead sees the real future, not zeros). Returns its own version
+    of the CROSSFADE_S before the segment, for the seam with the previous one, and the
+    model it ran."""
+    from pipeline.audio.enhance import SpeechEnhancer  # loads the native runtime
+
+    start, end = segment
+    rate = SAMPLE_RATE_HZ
+    fade = min(start, round(CROSSFADE_S * rate))
+    warm_start = max(0, start - round(WARM_UP_S * rate))
+    with SpeechEnhancer(channels, strength=enhance.strength, attenuation_limit_db=enhance.attenuation_limit_db) as enhancer:
+        read_end = min(total, end + enhancer.info.delay_samples + enhancer.info.frame_samples)
+        position = warm_start  # the input index of the next output sample
+        seam = np.zeros((0, channels), dtype=np.float32)
+        with decoded.open("rb") as source, out_path.open("r+b") as target:
+
+            def place(block: np.ndarray) -> None:
+                nonlocal position, seam
+                first, last = position, position + len(block)
+                position = last
+                if first < start and last > start - fade:
+                    seam = np.concatenate([seam, block[max(0, start - fade - first): start - first]])
+                low, high = max(first, start), min(last, end)
+                if high > low:
+                    target.seek(low * channels * BYTES_PER_SAMPLE)
+                    target.write(np.ascontiguousarray(block[low - first: high - first], dtype="<f4").tobytes())
+
+            for chunk_start in range(warm_start, read_end, CHUNK_SAMPLES):
+                count = min(CHUNK_SAMPLES, read_end - chunk_start)
+                place(enhancer.process(_read_frames(source, decoded_channels, chunk_start, count, channels)))
+            place(enhancer.flush())
+        info = enhancer.info
+    return seam if len(seam) else np.zeros((0, channels), dtype=np.float32), info
+
+
 def run_enhanced_sound(
     path: Path,
     stream_index: int | None,
@@ -74,44 +159,63 @@ def run_enhanced_sound(
     *,
     spool_path: Path,
     duration_s: float | None,
+    cores: int | None = None,
 ) -> tuple[SoundSpool, dict[str, object]]:
-    """Decode, enhance and spool the main sound; also what the report says about it."""
-    from pipeline.audio.enhance import SpeechEnhancer  # loads the native runtime
-
-    channels = enhancer_channels(source_channels, settings)
-    frame_bytes = BYTES_PER_SAMPLE * channels
-    pending = bytearray()
+    """Decode the main sound to a private raw spool beside `spool_path`, enhance it (time
+    segments and channels side by side on the machine's cores) into `spool_path`; also
+    what the report says about it."""
     started = time.monotonic()
-    samples_out = 0
-    with SpeechEnhancer(
-        channels, strength=enhance.strength, attenuation_limit_db=enhance.attenuation_limit_db
-    ) as enhancer, spool_path.open("wb") as spool:
-
-        def write(block: np.ndarray) -> None:
-            nonlocal samples_out
-            samples_out += len(block)
-            spool.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
-
-        def consume(data: bytes) -> None:
-            pending.extend(data)
-            usable = len(pending) - len(pending) % frame_bytes
-            if usable:
-                write(enhancer.process(np.frombuffer(bytes(pending[:usable]), dtype="<f4").reshape(-1, channels)))
-                del pending[:usable]
-
-        run_ffmpeg(
-            build_decode_args(path, stream_index, settings, channels, filters),
-            total_s=duration_s, stdout_sink=consume, what="speech enhancement", file=path,
-        )
-        write(enhancer.flush())
-        model = enhancer.info.to_dict()
+    decoded_channels = enhancer_channels(source_channels, settings)
+    decoded = spool_path.with_name(spool_path.name + ".decoded")
+    try:
+        _decode_to(path, stream_index, settings, decoded_channels, filters, decoded, duration_s)
+        total = decoded.stat().st_size // (BYTES_PER_SAMPLE * decoded_channels)
+        # Dual mono (one microphone on both channels) is enhanced once and spread again.
+        channels = 1 if channels_identical(decoded, decoded_channels) else decoded_channels
+        with spool_path.open("wb") as spool:
+            spool.truncate(total * channels * BYTES_PER_SAMPLE)
+        segments = plan_segments(total, channels, cores or os.cpu_count() or 1, settings.sample_rate_hz)
+        with ThreadPoolExecutor(max_workers=len(segments)) as pool:
+            results = list(pool.map(
+                lambda segment: _enhance_segment(decoded, decoded_channels, channels, total, segment, enhance, spool_path),
+                segments,
+            ))
+        _blend_seams(spool_path, channels, segments, [seam for seam, _ in results])
+        model = results[0][1].to_dict()
+    finally:
+        decoded.unlink(missing_ok=True)
     wall_s = time.monotonic() - started
-    sound_s = samples_out / settings.sample_rate_hz
+    sound_s = total / settings.sample_rate_hz
     report: dict[str, object] = {
         **model,
         "channels": channels,
+        "dual_mono": channels < decoded_channels,
+        "segments": len(segments),
         "duration_s": round(sound_s, 3),
         "wall_time_s": round(wall_s, 3),
         "x_real_time": round(sound_s / wall_s, 1) if wall_s > 0 else None,
     }
     return SoundSpool(spool_path, channels, settings.sample_rate_hz), report
+
+
+def _decode_to(
+    path: Path, stream_index: int | None, settings: AudioSettings, channels: int, filters: list[Filter],
+    decoded: Path, duration_s: float | None,
+) -> None:
+    args = build_decode_args(path, stream_index, settings, channels, filters)
+    args[-1] = f"file:{decoded.resolve()}"  # ffmpeg writes the spool itself: no pipe through Python
+    run_ffmpeg([*args[:-1], "-y", args[-1]], total_s=duration_s, what="speech enhancement (decoding)", file=path)
+
+
+def _blend_seams(spool_path: Path, channels: int, segments: list[tuple[int, int]], seams: list[np.ndarray]) -> None:
+    """Crossfade each segment's start from the previous segment's sound to its own: two
+    enhancer states that settled on the same sound differ by about -30 dB, not nothing."""
+    with spool_path.open("r+b") as spool:
+        for (start, _), seam in zip(segments[1:], seams[1:]):
+            if not len(seam):
+                continue
+            first = start - len(seam)
+            previous = _read_frames(spool, channels, first, len(seam), channels)
+            weight = ((np.arange(len(seam)) + 0.5) / len(seam))[:, np.newaxis]
+            spool.seek(first * channels * BYTES_PER_SAMPLE)
+            spool.write(((1.0 - weight) * previous + weight * seam).astype("<f4").tobytes())

@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import MODEL_SHA256, _file_sha256, load_model
 from pipeline.audio.enhance import SpeechEnhancer, enhance_array
+from pipeline.audio.sound import plan_segments, run_enhanced_sound
+from pipeline.config import AudioSettings
 from tests.integration.cli import wayfinder
 
 RATE_HZ = 48_000
@@ -114,28 +117,65 @@ def test_the_enhancer_refuses_a_wrong_layout() -> None:
         SpeechEnhancer(1, strength=1.5)
 
 
-@pytest.mark.parametrize(("rate_hz", "channels"), [(44_100, 1), (48_000, 2), (44_100, 2)])
-def test_render_enhances_any_rate_and_layout_and_keeps_the_length(tmp_path: Path, rate_hz: int, channels: int) -> None:
-    rng = np.random.default_rng(rate_hz + channels)
+@pytest.mark.parametrize(("rate_hz", "layout"), [(44_100, "mono"), (48_000, "stereo"), (44_100, "dual-mono")])
+def test_render_enhances_any_rate_and_layout_and_keeps_the_length(tmp_path: Path, rate_hz: int, layout: str) -> None:
+    rng = np.random.default_rng(rate_hz)
     length = int(3.3 * rate_hz) + 13  # not a whole number of frames at either rate
-    t = np.arange(length) / rate_hz
-    noise = 10 ** (-40 / 20) * rng.standard_normal(length)
     speech = np.zeros(length)
     start, end = int(1.0 * rate_hz), int(2.2 * rate_hz)
     speech[start:end] = vowel(1.2, rate_hz)[: end - start]
-    mono = (noise + speech).astype(np.float32)
+
+    def channel() -> np.ndarray:
+        return (10 ** (-40 / 20) * rng.standard_normal(length) + speech).astype(np.float32)
+
+    left = channel()
+    sound = {"mono": left, "stereo": np.stack([left, channel()], axis=1), "dual-mono": np.stack([left, left], axis=1)}
     source = tmp_path / "in.wav"
-    wavfile.write(source, rate_hz, mono if channels == 1 else np.stack([mono, mono], axis=1))
+    wavfile.write(source, rate_hz, sound[layout])
     out = tmp_path / "out.m4a"
     result = wayfinder("render", source, "-o", out)
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "out.m4a.wayfinder.json").read_text())
-    audio = report["measurements"]["audio"]
-    assert audio["enhancement"]["channels"] == channels  # mono is enhanced once, then spread
-    assert audio["enhancement"]["model_sha256"] == MODEL_SHA256
+    enhancement = report["measurements"]["audio"]["enhancement"]
+    # mono and dual mono are enhanced once, then spread to the output's two channels
+    assert enhancement["channels"] == (2 if layout == "stereo" else 1)
+    assert enhancement["dual_mono"] == (layout == "dual-mono")
+    assert enhancement["model_sha256"] == MODEL_SHA256
     with av.open(str(out)) as container:
         stream = container.streams.audio[0]
         assert stream.rate == 48_000 and stream.channels == 2
         decoded = sum(frame.samples for frame in container.decode(audio=0))
     assert abs(decoded / 48_000 - length / rate_hz) < 0.03
     assert not (tmp_path / ".out.m4a.partial").exists()
+
+
+def test_plan_segments_split_only_long_one_channel_sound() -> None:
+    assert plan_segments(10 * RATE_HZ, 1, 2, RATE_HZ) == [(0, 10 * RATE_HZ)]  # too short to pay a warm-up
+    assert plan_segments(40 * RATE_HZ, 2, 2, RATE_HZ) == [(0, 40 * RATE_HZ)]  # channels already fill the cores
+    assert plan_segments(40 * RATE_HZ + 1, 1, 2, RATE_HZ) == [(0, 20 * RATE_HZ), (20 * RATE_HZ, 40 * RATE_HZ + 1)]
+
+
+def test_segments_side_by_side_sound_like_one_run(tmp_path: Path) -> None:
+    """Long mono sound enhanced in two segments at once: same length, the seam inaudible
+    (two settled states differ by far less than the sound), the rest as in one run."""
+    rng = np.random.default_rng(7)
+    length = 40 * RATE_HZ + 321
+    speech = np.tile(vowel(1.0), 41)[:length] * (np.arange(length) % (2 * RATE_HZ) < RATE_HZ)
+    sound = (speech + 10 ** (-35 / 20) * rng.standard_normal(length)).astype(np.float32)
+    source = tmp_path / "long.wav"
+    wavfile.write(source, RATE_HZ, sound)
+    settings = AudioSettings()
+    runs = {}
+    for cores in (1, 2):
+        spool, report = run_enhanced_sound(
+            source, None, 1, settings, [], EnhanceSettings(1.0, 100.0),
+            spool_path=tmp_path / f"enhanced-{cores}.f32", duration_s=length / RATE_HZ, cores=cores,
+        )
+        assert report["segments"] == cores and spool.channels == 1
+        runs[cores] = np.fromfile(spool.path, dtype="<f4")
+        assert not (tmp_path / f"enhanced-{cores}.f32.decoded").exists()
+    one, two = runs[1], runs[2]
+    assert len(one) == len(two) == length
+    seam = slice(length // 2 - RATE_HZ // 2, length // 2 + RATE_HZ // 2)
+    assert level_db(two[seam] - one[seam]) < level_db(one[seam]) - 20
+    assert np.array_equal(two[: length // 2 - RATE_HZ], one[: length // 2 - RATE_HZ])  # the first segment is one run
