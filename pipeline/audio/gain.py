@@ -20,6 +20,9 @@ OVERSAMPLED_RATE_HZ = 192_000
 LIMITER_ATTACK_MS = 5.0
 LIMITER_RELEASE_MS = 80.0
 GATE_LUFS = -70.0
+# More than this off the peaks and speech starts to sound squashed (consonants flattened,
+# pumping on loud syllables): the producer is told, in the notes and the report.
+HEAVY_LIMITING_DB = 4.0
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,22 @@ class GainPlan:
     limiter_ceiling_dbtp: float | None
     reason: str
 
+    @property
+    def limiting_db(self) -> float:
+        """How far the gain pushes the loudest true peak over the limiter's ceiling: what
+        the limiter must take off it (0 without the limiter)."""
+        if not self.limiter or self.limiter_ceiling_dbtp is None:
+            return 0.0
+        return max(0.0, self.measured_true_peak_dbtp + self.gain_db - self.limiter_ceiling_dbtp)
+
+    @property
+    def heavy_limiting(self) -> bool:
+        return self.limiting_db > HEAVY_LIMITING_DB
+
     def to_dict(self) -> dict[str, object]:
-        return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        data = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        data["limiting_db"] = round(self.limiting_db, 2)
+        return data
 
 
 def plan_gain(

@@ -44,8 +44,15 @@ class AudioPrep:
     @property
     def notes(self) -> list[str]:
         notes = [f"audio {s.name}: {s.reason}" for s in self.stages if s.enabled]
+        if self.enhancement is not None and not self.enhancement["applied"]:
+            notes.append(f"audio speech enhancement: {self.enhancement['reason']}")
         if self.gain is not None:
             notes.append(f"loudness: {self.gain.gain_db:+.1f} dB, {self.gain.reason}")
+            if self.gain.heavy_limiting:
+                notes.append(
+                    f"warning: the limiter takes up to {self.gain.limiting_db:.1f} dB off the loudest peaks, "
+                    "which can sound squashed; record louder or closer, or set [audio] limiter_policy = \"lower-target\""
+                )
         return notes
 
     def report(self) -> dict[str, object]:

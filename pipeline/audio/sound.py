@@ -15,6 +15,7 @@ duration; the disk holds the decoded and the enhanced sound (11.5 MB a stereo mi
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,9 @@ MIN_SPLIT_S = 30.0
 # along by -29 dB (1 s: -18 dB); the crossfade hides the rest.
 WARM_UP_S = 3.0
 CROSSFADE_S = 0.02
+# Noisy speech loses a few dB to the enhancer (-5 dB SNR babble: about 6); a tone, music
+# or ambience loses nearly everything. Past this the enhancer is not used.
+MAX_REMOVED_DB = 15.0
 
 
 @dataclass(frozen=True)
@@ -112,12 +116,12 @@ def _read_frames(stream: BinaryIO, channels: int, start: int, count: int, keep: 
 def _enhance_segment(
     decoded: Path, decoded_channels: int, channels: int, total: int, segment: tuple[int, int],
     enhance: EnhanceSettings, out_path: Path,
-) -> tuple[np.ndarray, ModelInfo]:
+) -> tuple[np.ndarray, ModelInfo, float, float]:
     """Enhance `segment` of the decoded sound into the same place of `out_path`. The state
     starts WARM_UP_S early (its running normalization and recurrent state settle) and reads
     past the end (its look-ahead sees the real future, not zeros). Returns its own version
-    of the CROSSFADE_S before the segment, for the seam with the previous one, and the
-    model it ran."""
+    of the CROSSFADE_S before the segment, for the seam with the previous one, the model
+    it ran, and the segment's energy before and after."""
     from pipeline.audio.enhance import SpeechEnhancer  # loads the native runtime
 
     start, end = segment
@@ -128,25 +132,31 @@ def _enhance_segment(
         read_end = min(total, end + enhancer.info.delay_samples + enhancer.info.frame_samples)
         position = warm_start  # the input index of the next output sample
         seam = np.zeros((0, channels), dtype=np.float32)
+        energy_in = energy_out = 0.0
         with decoded.open("rb") as source, out_path.open("r+b") as target:
 
             def place(block: np.ndarray) -> None:
-                nonlocal position, seam
+                nonlocal position, seam, energy_out
                 first, last = position, position + len(block)
                 position = last
                 if first < start and last > start - fade:
                     seam = np.concatenate([seam, block[max(0, start - fade - first): start - first]])
                 low, high = max(first, start), min(last, end)
                 if high > low:
+                    kept = block[low - first: high - first]
+                    energy_out += float(np.square(kept, dtype=np.float64).sum())
                     target.seek(low * channels * BYTES_PER_SAMPLE)
-                    target.write(np.ascontiguousarray(block[low - first: high - first], dtype="<f4").tobytes())
+                    target.write(np.ascontiguousarray(kept, dtype="<f4").tobytes())
 
             for chunk_start in range(warm_start, read_end, CHUNK_SAMPLES):
                 count = min(CHUNK_SAMPLES, read_end - chunk_start)
-                place(enhancer.process(_read_frames(source, decoded_channels, chunk_start, count, channels)))
+                block = _read_frames(source, decoded_channels, chunk_start, count, channels)
+                own = block[max(0, start - chunk_start): max(0, end - chunk_start)]
+                energy_in += float(np.square(own, dtype=np.float64).sum())
+                place(enhancer.process(block))
             place(enhancer.flush())
         info = enhancer.info
-    return seam if len(seam) else np.zeros((0, channels), dtype=np.float32), info
+    return seam, info, energy_in, energy_out
 
 
 def run_enhanced_sound(
@@ -172,6 +182,7 @@ def run_enhanced_sound(
         total = decoded.stat().st_size // (BYTES_PER_SAMPLE * decoded_channels)
         # Dual mono (one microphone on both channels) is enhanced once and spread again.
         channels = 1 if channels_identical(decoded, decoded_channels) else decoded_channels
+        dual_mono = channels < decoded_channels
         with spool_path.open("wb") as spool:
             spool.truncate(total * channels * BYTES_PER_SAMPLE)
         segments = plan_segments(total, channels, cores or os.cpu_count() or 1, settings.sample_rate_hz)
@@ -180,21 +191,37 @@ def run_enhanced_sound(
                 lambda segment: _enhance_segment(decoded, decoded_channels, channels, total, segment, enhance, spool_path),
                 segments,
             ))
-        _blend_seams(spool_path, channels, segments, [seam for seam, _ in results])
+        _blend_seams(spool_path, channels, segments, [result[0] for result in results])
         model = results[0][1].to_dict()
+        energy_in, energy_out = sum(r[2] for r in results), sum(r[3] for r in results)
+        removed_db = 10 * math.log10(energy_in / energy_out) if energy_in > 0 and energy_out > 0 else (
+            0.0 if energy_in == 0 else math.inf)
+        applied = removed_db <= MAX_REMOVED_DB
+        if not applied:
+            # The enhancer took away nearly all of it: it heard no speech (a tone, music,
+            # ambience). Keeping its output would leave near-silence to be gained up.
+            os.replace(decoded, spool_path)
+            channels = decoded_channels
     finally:
         decoded.unlink(missing_ok=True)
     wall_s = time.monotonic() - started
     sound_s = total / settings.sample_rate_hz
     report: dict[str, object] = {
         **model,
+        "applied": applied,
+        "removed_db": round(removed_db, 2) if math.isfinite(removed_db) else None,
         "channels": channels,
-        "dual_mono": channels < decoded_channels,
+        "dual_mono": dual_mono,
         "segments": len(segments),
         "duration_s": round(sound_s, 3),
         "wall_time_s": round(wall_s, 3),
         "x_real_time": round(sound_s / wall_s, 1) if wall_s > 0 else None,
     }
+    if not applied:
+        report["reason"] = (
+            f"the enhancer took {'all' if not math.isfinite(removed_db) else f'{removed_db:.0f} dB'} of the sound away, "
+            "so it holds no speech it recognizes: left unenhanced (set [audio] content = \"music\" for such sound)"
+        )
     return SoundSpool(spool_path, channels, settings.sample_rate_hz), report
 
 

@@ -20,6 +20,7 @@ from pipeline.audio.enhance import SpeechEnhancer, enhance_array
 from pipeline.audio.sound import plan_segments, run_enhanced_sound
 from pipeline.config import AudioSettings
 from tests.integration.cli import wayfinder
+from tests.media import ebur128, make_clip, tone
 
 RATE_HZ = 48_000
 FRAME = 480
@@ -179,3 +180,16 @@ def test_segments_side_by_side_sound_like_one_run(tmp_path: Path) -> None:
     seam = slice(length // 2 - RATE_HZ // 2, length // 2 + RATE_HZ // 2)
     assert level_db(two[seam] - one[seam]) < level_db(one[seam]) - 20
     assert np.array_equal(two[: length // 2 - RATE_HZ], one[: length // 2 - RATE_HZ])  # the first segment is one run
+
+
+def test_a_steady_tone_is_not_enhanced_away(tmp_path: Path) -> None:
+    """A 1 kHz tone is no speech: the enhancer would remove it all and the gain would then
+    lift the residue by 40 dB. The render keeps the tone as it was and says why."""
+    source = make_clip(tmp_path / "tone.mp4", audio=tone(-24.0, channels=1, sample_rate_hz=44_100))
+    out = tmp_path / "out.mp4"
+    result = wayfinder("render", source, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "left unenhanced" in result.stderr
+    enhancement = json.loads((tmp_path / "out.mp4.wayfinder.json").read_text())["measurements"]["audio"]["enhancement"]
+    assert not enhancement["applied"] and (enhancement["removed_db"] is None or enhancement["removed_db"] > 15)
+    assert abs(ebur128(out)["integrated_lufs"] - (-14.0)) <= 0.3

@@ -12,6 +12,7 @@ from pipeline.audio.cleanup import EnhanceSettings, build_cleanup_stages, enhanc
 from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
 from pipeline.audio.hum import SpectrumAccumulator, detect_hum
 from pipeline.audio.meter import measure_array
+from pipeline.audio.prepare import AudioPrep
 from pipeline.audio.noise import BlockLevelHistogram, NoiseEstimate
 from pipeline.audio.hum import HumFinding
 from pipeline.config import AudioSettings
@@ -125,6 +126,21 @@ def test_limit_policy_keeps_loudness_and_limits_with_margin() -> None:
     assert plan.limiter_ceiling_dbtp == pytest.approx(-1.5)  # -1 ceiling minus 0.5 dB margin
     names = [name for name, _ in build_gain_filters(plan, 48000)]
     assert names == ["volume", "aresample", "alimiter", "aresample"]
+    limiter = dict(build_gain_filters(plan, 48000))["alimiter"]
+    assert limiter["latency"] == "true"  # its look-ahead must not make the sound late
+    # peaks at +4 dBTP against a -1.5 ceiling: 5.5 dB of limiting, more than speech takes well
+    assert plan.limiting_db == pytest.approx(5.5) and plan.heavy_limiting
+    assert plan.to_dict()["limiting_db"] == 5.5
+    gentle = plan_gain(AudioSettings(), -24.0, -10.0)  # peaks to 0 dBTP: 1.5 dB
+    assert gentle.limiting_db == pytest.approx(1.5) and not gentle.heavy_limiting
+    assert plan_gain(AudioSettings(), -24.0, -12.0).limiting_db == 0.0  # no limiter at all
+
+
+def test_heavy_limiting_is_a_warning_in_the_notes() -> None:
+    silent = measure_array(np.zeros((RATE, 2)), RATE)
+    prep = AudioPrep(AudioAnalysis(silent, NoiseEstimate(-60.0, -20.0), HumFinding(None)), (), (),
+                     plan_gain(AudioSettings(), -24.0, -6.0), ())
+    assert any("warning: the limiter takes up to 5.5 dB" in note for note in prep.notes)
 
 
 def test_lower_target_policy_stays_linear_and_lands_quieter() -> None:
