@@ -31,6 +31,7 @@ import resource
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +155,7 @@ def phases_child(job_path: str) -> None:
     from pipeline import config
     from pipeline.audio.verify import verify_and_correct
     from pipeline.media import run_ffmpeg
-    from pipeline.plan import build_render_plan, container_for
+    from pipeline.plan import build_render_plan
     from pipeline.probe import probe
     from pipeline.render import plan_sound
     from pipeline.video.compose import build_output_fps, build_output_size
@@ -182,19 +183,26 @@ def phases_child(job_path: str) -> None:
     fps, _ = build_output_fps(info.video, job.settings.video)
     picture = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
     step("picture: inset probe, cards")
-    audio_prep, notes = plan_sound(job, info, picture)
-    step("audio: analysis and measuring passes (light analysis beside them)")
-    if light_task is not None:
-        picture = with_light(picture, light_task.result())
-    step("picture: rest of the light analysis")
-    plan = build_render_plan(job, info, audio_prep, prep=picture, notes=notes)
-    run_ffmpeg(plan.args, total_s=plan.duration_s)
-    step("the render pass")
-    assert audio_prep is not None
-    verify_and_correct(plan.partial_path, container_for(plan.output_path)[0], job.settings.audio, audio_prep,
-                       duration_s=plan.duration_s, file=job.main_path)
-    step("audio: check of the encoded file")
-    plan.partial_path.unlink()
+    with tempfile.TemporaryDirectory(prefix="wayfinder-bench-") as work:
+        work_dir = Path(work)
+        audio_prep, notes = plan_sound(job, info, picture, work_dir)
+        step("audio: analysis, enhancement and measuring passes (light analysis beside them)")
+        if light_task is not None:
+            picture = with_light(picture, light_task.result())
+        step("picture: rest of the light analysis")
+        plan = build_render_plan(job, info, audio_prep, work_dir=work_dir, prep=picture, notes=notes)
+        assert plan.picture.args is not None and plan.sound_args is not None and plan.sound_path is not None
+        run_ffmpeg(plan.picture.args, total_s=plan.duration_s)
+        step("the picture encode (a render runs the sound steps beside it)")
+        run_ffmpeg(plan.sound_args, total_s=plan.duration_s)
+        step("the sound encode")
+        assert audio_prep is not None
+        verify_and_correct(plan.sound_path, "ipod", job.settings.audio, audio_prep,
+                           duration_s=plan.duration_s, file=job.main_path)
+        step("audio: check of the encoded track")
+        run_ffmpeg(plan.mux_args, total_s=plan.duration_s)
+        step("the mux")
+        plan.partial_path.unlink()
     print(json.dumps(steps))
 
 

@@ -30,6 +30,7 @@ STDERR_TAIL_LINES = 12
 _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
 _cancelled = threading.Event()
+STOP_POLL_S = 0.1
 
 
 @functools.cache
@@ -150,6 +151,7 @@ def run_ffmpeg(
     file: str | Path | None = None,
     stdout_sink: Callable[[bytes], None] | None = None,
     stdout_chunk_bytes: int = 1 << 20,
+    stop: threading.Event | None = None,
 ) -> FfmpegResult:
     """Run ffmpeg with `args` (everything after the binary name).
 
@@ -187,6 +189,15 @@ def run_ffmpeg(
 
     stderr_thread = threading.Thread(target=read_stderr, daemon=True)
     stderr_thread.start()
+    if stop is not None:
+
+        def stop_when_asked() -> None:
+            while not stop.wait(STOP_POLL_S):
+                if process.poll() is not None:
+                    return
+            _terminate(process)
+
+        threading.Thread(target=stop_when_asked, daemon=True).start()
     try:
         assert process.stdout is not None
         if stdout_sink is not None:
@@ -212,7 +223,7 @@ def run_ffmpeg(
         with _running_lock:
             _running.discard(process)
 
-    if _cancelled.is_set() and process.returncode != 0:
+    if (_cancelled.is_set() or (stop is not None and stop.is_set())) and process.returncode != 0:
         raise Cancelled(f"{what} cancelled", file=file)
     result = FfmpegResult(process.returncode, list(tail), "\n".join(full))
     if check and process.returncode != 0:

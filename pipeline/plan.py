@@ -1,4 +1,7 @@
-"""The pure plan layer: a validated job plus measurements in, ONE ffmpeg argument list out.
+"""The pure plan layer: a validated job plus measurements in, the render's ffmpeg argument
+lists out: ONE picture command (one decode, one encode, every picture edit), the sound
+track's command (the programme's sound with its gain, encoded once), and the mux that
+copies both into the output.
 
 Nothing here touches the world: no probing, no measuring, no running. That makes every
 decision (copy or encode, output size and rate, the audio chain) testable by comparing
@@ -36,23 +39,6 @@ CONTAINERS: dict[str, tuple[str, bool]] = {
     ".mkv": ("matroska", True),
     ".m4a": ("ipod", False),
 }
-
-
-@dataclass(frozen=True)
-class RenderPlan:
-    args: list[str]
-    output_path: Path
-    partial_path: Path
-    video_mode: Literal["copy", "encode", "none"]
-    audio_mode: Literal["normalize", "encode", "none"]
-    output_size_px: tuple[int, int] | None
-    output_fps: float | None
-    duration_s: float
-    notes: tuple[str, ...] = field(default=())
-
-    def command_line(self, ffmpeg_binary: str = "ffmpeg") -> str:
-        """The command shell-quoted, for people to read or paste (never run through a shell)."""
-        return shlex.join([ffmpeg_binary, *self.args])
 
 
 def partial_path_for(output_path: Path) -> Path:
@@ -149,88 +135,203 @@ def build_sound_measure_args(
     return list(ffmpeg.output(audio, "pipe:1", f="f32le", acodec="pcm_f32le").compile(cmd=[]))
 
 
+@dataclass(frozen=True)
+class PicturePlan:
+    """The picture half: its own ffmpeg command (video only), or a copy of the source's
+    stream, or nothing."""
+
+    args: list[str] | None  # None: nothing to encode (video copied at the mux, or none)
+    video_path: Path | None  # where `args` writes the picture
+    video_mode: Literal["copy", "encode", "none"]
+    output_size_px: tuple[int, int] | None
+    output_fps: float | None
+    duration_s: float
+    notes: tuple[str, ...] = field(default=())
+
+
+def build_video_mode(job: Job, info: MediaInfo) -> Literal["copy", "encode", "none"]:
+    """Encode the picture, copy the source's stream, or carry none."""
+    _, carries_video = container_for(job.output_path)
+    if info.video is None or not carries_video:
+        return "none"
+    size_px, _ = compose.build_output_size(info.video, job.settings.video)
+    return "encode" if compose.copy_blockers(info.video, job, size_px) else "copy"
+
+
+def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: PicturePrep | None = None) -> PicturePlan:
+    """The picture's command: one decode and one encode of the main video with every edit
+    (size, rate, light, insets, cards), no sound. A source that already fits is copied at
+    the mux instead."""
+    prep = prep or PicturePrep()
+    notes: list[str] = []
+    output_path = job.output_path
+    muxer, _ = container_for(output_path)
+    settings = job.settings
+    mode = build_video_mode(job, info)
+    if mode == "none" or info.video is None:
+        if info.video is not None:
+            notes.append(f"{output_path.suffix} output carries no video: picture dropped")
+        return PicturePlan(None, None, "none", None, None, info.duration_s, tuple(notes))
+    size_px, size_notes = compose.build_output_size(info.video, settings.video)
+    fps, fps_notes = compose.build_output_fps(info.video, settings.video)
+    if mode == "copy":
+        notes.append("video stream copied (no picture edits, source already fits the preset)")
+        return PicturePlan(None, None, "copy", size_px, info.video.fps, info.duration_s, tuple(notes))
+    notes.extend(size_notes + fps_notes)
+    main = ffmpeg.input(f"file:{info.path.resolve()}")
+    video = compose.build_picture(main[str(info.video.index)], job, info, size_px, fps, prep)
+    video, _ = compose.join_cards(video, None, job, prep)
+    video_path = work_dir / f"picture{output_path.suffix.lower()}"
+    options: dict[str, object] = {"f": muxer, "map_metadata": -1, "map_chapters": -1, "an": None}
+    options.update(build_video_encode_options(settings.video, fps))
+    args = ffmpeg.output(video, f"file:{video_path.resolve()}", **options).overwrite_output().compile(cmd=[])
+    return PicturePlan(
+        list(args), video_path, "encode", size_px, fps,
+        info.duration_s + compose.cards_duration_s(prep), tuple(notes),
+    )
+
+
+def build_sound_track_args(
+    job: Job,
+    info: MediaInfo,
+    audio_prep: AudioPrep | None,
+    sound_path: Path,
+    *,
+    prep: PicturePrep | None = None,
+    with_cards: bool,
+) -> list[str]:
+    """The sound half's encode: the programme's sound (main sound cleaned up, insets mixed
+    in, cards joined when the picture has them) with the planned gain, encoded once to
+    the output codec in an M4A file that the mux copies."""
+    prep = prep or PicturePrep()
+    assert info.first_audio is not None
+    settings = job.settings.audio
+    main = ffmpeg.input(f"file:{info.path.resolve()}")
+    audio = build_programme_sound(
+        main, job, info, prep,
+        audio_prep.sound if audio_prep else None,
+        list(audio_prep.cleanup_filters) if audio_prep else [],
+    )
+    if with_cards:
+        _, audio = compose.join_cards(None, audio, job, prep)
+    if audio_prep is not None and audio_prep.gain_filters is not None:
+        # After the cards: the programme is normalized as a whole, cards' sound included.
+        audio = chain.apply_filters(audio, list(audio_prep.gain_filters))
+    options: dict[str, object] = {
+        "f": "ipod", "map_metadata": -1, "map_chapters": -1,
+        "c:a": settings.codec, "b:a": f"{settings.bitrate_kbps}k",
+        "ar": settings.sample_rate_hz, "ac": settings.channels,
+        "movflags": "+faststart",
+    }
+    return list(ffmpeg.output(audio, f"file:{sound_path.resolve()}", **options).overwrite_output().compile(cmd=[]))
+
+
+def build_mux_args(job: Job, info: MediaInfo, picture: PicturePlan, sound_path: Path | None, partial: Path) -> list[str]:
+    """Put the picture and the sound side by side in the output container: both copied,
+    nothing decoded."""
+    muxer, _ = container_for(job.output_path)
+    inputs: list[str] = []
+    maps: list[str] = []
+    if picture.video_mode == "encode":
+        assert picture.video_path is not None
+        inputs += ["-i", f"file:{picture.video_path.resolve()}"]
+        maps += ["-map", "0:v:0"]
+    elif picture.video_mode == "copy":
+        assert info.video is not None
+        inputs += ["-i", f"file:{info.path.resolve()}"]
+        maps += ["-map", f"0:{info.video.index}"]
+    if sound_path is not None:
+        maps += ["-map", f"{len(inputs) // 2}:a:0"]
+        inputs += ["-i", f"file:{sound_path.resolve()}"]
+    if not maps:
+        raise ConfigError("nothing to render: no video for this container and no audio", file=info.path)
+    faststart = muxer in ("mp4", "mov", "ipod") and job.settings.video.faststart
+    return [
+        *inputs, *maps, "-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1",
+        *(["-movflags", "+faststart"] if faststart else []),
+        "-f", muxer, "-y", f"file:{partial.resolve()}",
+    ]
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """Three commands: the picture (encode or copy), the sound track, and the mux."""
+
+    picture: PicturePlan
+    sound_args: list[str] | None
+    sound_path: Path | None
+    mux_args: list[str]
+    output_path: Path
+    partial_path: Path
+    audio_mode: Literal["normalize", "encode", "none"]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def video_mode(self) -> Literal["copy", "encode", "none"]:
+        return self.picture.video_mode
+
+    @property
+    def output_size_px(self) -> tuple[int, int] | None:
+        return self.picture.output_size_px if self.picture.video_mode != "none" else None
+
+    @property
+    def output_fps(self) -> float | None:
+        return self.picture.output_fps if self.picture.video_mode != "none" else None
+
+    @property
+    def duration_s(self) -> float:
+        return self.picture.duration_s
+
+    def commands(self) -> list[list[str]]:
+        return [args for args in (self.picture.args, self.sound_args, self.mux_args) if args is not None]
+
+    def command_line(self, ffmpeg_binary: str = "ffmpeg") -> str:
+        """The commands shell-quoted, one a line, for people to read or paste (never run
+        through a shell). The first two run side by side."""
+        return "\n".join(shlex.join([ffmpeg_binary, *args]) for args in self.commands())
+
+
+def sound_path_for(work_dir: Path) -> Path:
+    return work_dir / "sound.m4a"
+
+
+def build_audio_mode(info: MediaInfo, audio_prep: AudioPrep | None) -> Literal["normalize", "encode", "none"]:
+    if info.first_audio is None:
+        return "none"
+    return "normalize" if audio_prep is not None and audio_prep.gain_filters is not None else "encode"
+
+
 def build_render_plan(
     job: Job,
     info: MediaInfo,
     audio_prep: AudioPrep | None,
     *,
+    work_dir: Path,
     prep: PicturePrep | None = None,
     notes: list[str] | None = None,
+    picture: PicturePlan | None = None,
 ) -> RenderPlan:
-    """The one ffmpeg command of this render.
+    """The whole render: the picture's command, the sound's, and the mux.
 
     `audio_prep` carries the clean-up stages and the gain planned from measurements; None
     means the audio is only converted (no audio stream, or no analysis wanted).
     `prep` carries what the picture edits needed to read or make first.
     """
-    prep = prep or PicturePrep()
-    notes = list(notes or [])
-    output_path = job.output_path
-    partial = partial_path_for(output_path)
-    muxer, carries_video = container_for(output_path)
-    settings = job.settings
-    main = ffmpeg.input(f"file:{info.path.resolve()}")
-    output_options: dict[str, object] = {"f": muxer, "map_metadata": -1, "map_chapters": -1}
-
-    video_mode: Literal["copy", "encode", "none"] = "none"
-    video = None
-    gain_filters: list[Filter] | None = None
-    size_px: tuple[int, int] | None = None
-    fps: float | None = None
-    if info.video is not None and carries_video:
-        size_px, size_notes = compose.build_output_size(info.video, settings.video)
-        fps, fps_notes = compose.build_output_fps(info.video, settings.video)
-        video_in = main[str(info.video.index)]
-        if not compose.copy_blockers(info.video, job, size_px):
-            video_mode = "copy"
-            fps = info.video.fps
-            video = video_in
-            output_options["c:v"] = "copy"
-            notes.append("video stream copied (no picture edits, source already fits the preset)")
-        else:
-            video_mode = "encode"
-            notes.extend(size_notes + fps_notes)
-            video = compose.build_picture(video_in, job, info, size_px, fps, prep)
-            output_options.update(build_video_encode_options(settings.video, fps))
-    elif info.video is not None:
-        notes.append(f"{output_path.suffix} output carries no video: picture dropped")
-
-    audio_mode: Literal["normalize", "encode", "none"] = "none"
-    audio = None
-    if info.first_audio is not None:
-        gain_filters = list(audio_prep.gain_filters) if audio_prep and audio_prep.gain_filters else None
-        audio_mode = "normalize" if gain_filters is not None else "encode"
-        audio = build_programme_sound(
-            main, job, info, prep,
-            audio_prep.sound if audio_prep else None,
-            list(audio_prep.cleanup_filters) if audio_prep else [],
+    picture = picture or build_picture_plan(job, info, work_dir, prep=prep)
+    sound_path = sound_path_for(work_dir) if info.first_audio is not None else None
+    sound_args = None
+    if sound_path is not None:
+        sound_args = build_sound_track_args(
+            job, info, audio_prep, sound_path, prep=prep, with_cards=picture.video_mode == "encode"
         )
-        output_options.update({
-            "c:a": settings.audio.codec,
-            "b:a": f"{settings.audio.bitrate_kbps}k",
-            "ar": settings.audio.sample_rate_hz,
-            "ac": settings.audio.channels,
-        })
-    if video_mode == "encode":
-        video, audio = compose.join_cards(video, audio, job, prep)
-    if audio is not None and gain_filters is not None:
-        # After the cards: the programme is normalized as a whole, cards' sound included.
-        audio = chain.apply_filters(audio, gain_filters)
-    streams = [s for s in (video, audio) if s is not None]
-    if not streams:
-        raise ConfigError("nothing to render: no video for this container and no audio", file=info.path)
-    if muxer in ("mp4", "mov", "ipod") and settings.video.faststart:
-        output_options["movflags"] = "+faststart"
-
-    args = ffmpeg.output(*streams, f"file:{partial.resolve()}", **output_options).overwrite_output().compile(cmd=[])
+    partial = partial_path_for(job.output_path)
     return RenderPlan(
-        args=list(args),
-        output_path=output_path,
+        picture=picture,
+        sound_args=sound_args,
+        sound_path=sound_path,
+        mux_args=build_mux_args(job, info, picture, sound_path, partial),
+        output_path=job.output_path,
         partial_path=partial,
-        video_mode=video_mode,
-        audio_mode=audio_mode,
-        output_size_px=size_px if video_mode != "none" else None,
-        output_fps=fps if video_mode != "none" else None,
-        duration_s=info.duration_s + (compose.cards_duration_s(prep) if video_mode == "encode" else 0.0),
-        notes=tuple(notes),
+        audio_mode=build_audio_mode(info, audio_prep),
+        notes=tuple(list(notes or []) + list(picture.notes)),
     )

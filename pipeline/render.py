@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +24,27 @@ from pipeline.config import Job
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.output_lock import output_lock
-from pipeline.plan import RenderPlan, build_render_plan, build_sound_measure_args, container_for
+from pipeline.plan import (
+    RenderPlan,
+    build_picture_plan,
+    build_render_plan,
+    build_sound_measure_args,
+    build_sound_track_args,
+    build_video_mode,
+    container_for,
+    partial_path_for,
+    sound_path_for,
+)
 from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
+from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
 
 if TYPE_CHECKING:
+    from pipeline.background import Background
+    from pipeline.video.light import LightPlan
+
     # The audio engine loads inside plan_sound: importing scipy.signal takes about a
     # second, which then overlaps the light analysis already running.
     from pipeline.audio.prepare import AudioPrep
@@ -66,21 +82,30 @@ def check_output_target(output_path: Path, *, force: bool) -> None:
         raise OutputError("output folder is not writable", file=folder)
 
 
-def plan_job(
-    job: Job, *, on_note: NoteCallback | None = None, work_dir: Path | None = None
-) -> tuple[MediaInfo, RenderPlan, dict[str, object], AudioPrep | None]:
-    """Probe and measure the input, then build the plan. Writes nothing but the enhanced
-    sound, into `work_dir`, which the render reads (title cards go to their cache).
-    Without `work_dir` the sound goes to a temporary folder removed on return: such a
-    plan is for reading, not for running.
+@dataclass
+class PictureStart:
+    """What the picture needs before its plan: the probe, the insets and cards (made
+    first, since the sound mixes them too), and the auto-light analysis under way."""
 
-    The auto-light analysis decodes the picture on a worker thread while the audio is
-    analysed and measured; the audio is measured after the insets are checked and the
-    cards made, because their sound is part of the programme."""
-    if work_dir is None:
-        with tempfile.TemporaryDirectory(prefix="wayfinder-plan-") as temporary:
-            return plan_job(job, on_note=on_note, work_dir=Path(temporary))
-    note = on_note or (lambda _text: None)
+    info: MediaInfo
+    prep: PicturePrep
+    light_task: Background[LightPlan] | None
+    edits_picture: bool
+
+    def with_light(self) -> PicturePrep:
+        """The prep with the light plan, waiting for the analysis if it still runs."""
+        if self.light_task is None:
+            return self.prep
+        return with_light(self.prep, self.light_task.result())
+
+    def cancel(self) -> None:
+        if self.light_task is not None:
+            self.light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
+
+
+def start_job(job: Job) -> PictureStart:
+    """Probe, start the light analysis (on a worker thread), check the insets and make
+    the cards."""
     info = probe(job.main_path)
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
         raise InputError("no video or audio stream to render", file=job.main_path)
@@ -93,24 +118,49 @@ def plan_job(
             size_px, _ = build_output_size(info.video, job.settings.video)
             fps, _ = build_output_fps(info.video, job.settings.video)
             prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
-        audio_prep, notes = plan_sound(job, info, prep, work_dir)
+    except BaseException:
         if light_task is not None:
-            prep = with_light(prep, light_task.result())
-    finally:
-        if light_task is not None:
-            light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
+            light_task.cancel()
+        raise
+    return PictureStart(info, prep, light_task, edits_picture)
+
+
+def collect_measurements(start: PictureStart, prep: PicturePrep, audio_prep: AudioPrep | None) -> dict[str, object]:
     measurements: dict[str, object] = {}
     if audio_prep is not None:
         measurements["audio"] = audio_prep.report()
-    if edits_picture:
+    if start.edits_picture:
         measurements["picture"] = prep.report
-    plan = build_render_plan(job, info, audio_prep, prep=prep, notes=notes)
+    return measurements
+
+
+def plan_job(
+    job: Job, *, on_note: NoteCallback | None = None, work_dir: Path | None = None
+) -> tuple[MediaInfo, RenderPlan, dict[str, object], AudioPrep | None]:
+    """Probe and measure the input, then build the plan, one step after the other (the
+    render itself runs the sound beside the picture). Writes nothing but the enhanced
+    sound, into `work_dir` (title cards go to their cache). Without `work_dir` the sound
+    goes to a temporary folder removed on return: such a plan is for reading, not for
+    running."""
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="wayfinder-plan-") as temporary:
+            return plan_job(job, on_note=on_note, work_dir=Path(temporary))
+    note = on_note or (lambda _text: None)
+    start = start_job(job)
+    try:
+        audio_prep, notes = plan_sound(job, start.info, start.prep, work_dir)
+        prep = start.with_light()
+    finally:
+        start.cancel()
+    plan = build_render_plan(job, start.info, audio_prep, work_dir=work_dir, prep=prep, notes=notes)
     for text in plan.notes:
         note(text)
-    return info, plan, measurements, audio_prep
+    return start.info, plan, collect_measurements(start, prep, audio_prep), audio_prep
 
 
-def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep, work_dir: Path) -> tuple[AudioPrep | None, list[str]]:
+def plan_sound(
+    job: Job, info: MediaInfo, prep: PicturePrep, work_dir: Path, *, stop: threading.Event | None = None
+) -> tuple[AudioPrep | None, list[str]]:
     """Analyse and measure the programme's sound; the notes a producer should read."""
     from pipeline.audio.prepare import prepare_audio
 
@@ -123,7 +173,7 @@ def plan_sound(job: Job, info: MediaInfo, prep: PicturePrep, work_dir: Path) -> 
         notes.append("no audio stream: video rendered without audio, loudness skipped")
         return None, notes
     audio_prep = prepare_audio(
-        job.main_path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir,
+        job.main_path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
         programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
     )
     notes.extend(audio_prep.notes)
@@ -223,6 +273,48 @@ def _render_locked(
         return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note)
 
 
+@dataclass
+class SoundResult:
+    audio_prep: AudioPrep | None
+    notes: list[str]
+    verified: dict[str, object] | None
+
+
+def make_sound(
+    job: Job,
+    info: MediaInfo,
+    prep: PicturePrep,
+    work_dir: Path,
+    *,
+    with_cards: bool,
+    duration_s: float,
+    stop: threading.Event,
+    on_note: NoteCallback,
+    on_progress: ProgressCallback | None,
+) -> SoundResult:
+    """The sound half of a render, beside the picture: analyse, enhance, measure, plan
+    the gain, encode the track once, and check (and if need be correct) its loudness."""
+    audio_prep, notes = plan_sound(job, info, prep, work_dir, stop=stop)
+    for text in notes:
+        on_note(text)
+    if info.first_audio is None:
+        return SoundResult(None, notes, None)
+    sound_path = sound_path_for(work_dir)
+    run_ffmpeg(
+        build_sound_track_args(job, info, audio_prep, sound_path, prep=prep, with_cards=with_cards),
+        total_s=duration_s, on_progress=on_progress, what="sound encode", file=job.main_path, stop=stop,
+    )
+    verified = None
+    if audio_prep is not None and audio_prep.gain is not None:
+        from pipeline.audio.verify import verify_and_correct
+
+        verified = verify_and_correct(
+            sound_path, "ipod", job.settings.audio, audio_prep,
+            duration_s=duration_s, file=job.main_path, on_note=on_note,
+        )
+    return SoundResult(audio_prep, notes, verified)
+
+
 def _plan_and_run(
     job: Job,
     started: float,
@@ -231,30 +323,52 @@ def _plan_and_run(
     on_progress: ProgressCallback | None,
     on_note: NoteCallback | None,
 ) -> RenderResult:
-    info, plan, measurements, audio_prep = plan_job(job, on_note=on_note, work_dir=work_dir)
-    remove_quietly(plan.partial_path)
+    """The picture encodes while the sound is made beside it on a worker thread; then the
+    two are muxed (both copied) into the partial file, which is checked and renamed."""
+    note = on_note or (lambda _text: None)
+    start = start_job(job)
+    info = start.info
+    video_mode = build_video_mode(job, info)
+    picture_duration_s = info.duration_s + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
+    stop = threading.Event()  # either half failing stops the other
+    partial = partial_path_for(job.output_path)
+    remove_quietly(partial)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound") as pool:
+        sound_future = pool.submit(
+            make_sound, job, info, start.prep, work_dir,
+            with_cards=video_mode == "encode", duration_s=picture_duration_s, stop=stop, on_note=note,
+            # With no picture to encode, the sound's encode is the render's progress.
+            on_progress=on_progress if video_mode != "encode" else None,
+        )
+        try:
+            try:
+                prep = start.with_light()
+            finally:
+                start.cancel()
+            picture = build_picture_plan(job, info, work_dir, prep=prep)
+            for text in picture.notes:
+                note(text)
+            if picture.args is not None:
+                run_ffmpeg(picture.args, total_s=picture.duration_s, on_progress=on_progress,
+                           what="picture encode", file=job.main_path, stop=stop)
+            sound = sound_future.result()
+        except BaseException:
+            stop.set()
+            wait([sound_future])
+            raise
+    plan = build_render_plan(job, info, sound.audio_prep, work_dir=work_dir, prep=prep, notes=sound.notes, picture=picture)
+    measurements = collect_measurements(start, prep, sound.audio_prep)
+    if sound.verified is not None:
+        measurements["audio"]["verified"] = sound.verified  # type: ignore[index]
     result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)
     try:
-        run_ffmpeg(plan.args, total_s=plan.duration_s, on_progress=on_progress, what="render", file=job.main_path)
+        run_ffmpeg(plan.mux_args, total_s=plan.duration_s, what="mux", file=job.main_path)
         result.output_info = verify_output(plan, job, plan.partial_path)
-        if audio_prep is not None and audio_prep.gain is not None:
-            from pipeline.audio.verify import verify_and_correct
-
-            measurements["audio"]["verified"] = verify_and_correct(  # type: ignore[index]
-                plan.partial_path,
-                container_for(plan.output_path)[0],
-                job.settings.audio,
-                audio_prep,
-                duration_s=plan.duration_s,
-                file=job.main_path,
-                on_note=on_note or (lambda _text: None),
-            )
         os.replace(plan.partial_path, plan.output_path)
     except BaseException:  # errors, Ctrl-C, SIGTERM: never leave a partial file behind
         remove_quietly(plan.partial_path)
         raise
-    # The correction pass may have rewritten the file after it was probed.
-    result.output_info = replace(result.output_info, path=plan.output_path, size_bytes=plan.output_path.stat().st_size)
+    result.output_info = replace(result.output_info, path=plan.output_path)
     result.wall_time_s = time.monotonic() - started
     result.report_path = write_report(result)
     return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ def measure_pass(
     duration_s: float | None,
     file: Path,
     spool: BinaryIO | None = None,
+    stop: threading.Event | None = None,
 ) -> LoudnessResult:
     """Run an audio-only pass that writes float samples (the output layout and rate) to
     stdout, meter them, and copy them to `spool` when given."""
@@ -54,7 +56,7 @@ def measure_pass(
             meter.add(samples)
             del pending[:usable]
 
-    run_ffmpeg(args, total_s=duration_s, stdout_sink=consume, what="audio measurement", file=file)
+    run_ffmpeg(args, total_s=duration_s, stdout_sink=consume, what="audio measurement", file=file, stop=stop)
     return meter.result()
 
 

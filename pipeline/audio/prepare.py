@@ -6,6 +6,7 @@ the gain from that measurement."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,11 +122,13 @@ def prepare_audio(
     duration_s: float,
     work_dir: Path,
     programme_args: MeasureArgs | None = None,
+    stop: threading.Event | None = None,
 ) -> AudioPrep:
     """Analyse `path`'s sound, choose the clean-up, enhance the speech into a spool in
     `work_dir` (which must outlive the render that reads it), and plan the gain.
     `programme_args` builds the measuring pass of the whole programme (insets and cards
-    mixed in); by default the main sound alone is measured."""
+    mixed in); by default the main sound alone is measured. `stop`, once set, ends the
+    work with Cancelled (the picture half of the render failed)."""
     analysis = analyse_audio(path, stream.index, hum_min_prominence_db=settings.hum_min_prominence_db)
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
@@ -139,7 +142,7 @@ def prepare_audio(
     if enhance is not None:
         sound, enhancement = run_enhanced_sound(
             path, stream.index, stream.channels, settings, before, enhance,
-            spool_path=work_dir / "enhanced-sound.f32", duration_s=duration_s,
+            spool_path=work_dir / "enhanced-sound.f32", duration_s=duration_s, stop=stop,
         )
         cleanup = after
     if not settings.normalize:
@@ -151,7 +154,8 @@ def prepare_audio(
     )
     with spool_file(duration_s) as spool:
         processed = measure_pass(
-            args_for(sound, cleanup, []), settings, duration_s=duration_s, file=path, spool=spool[1] if spool else None
+            args_for(sound, cleanup, []), settings, duration_s=duration_s, file=path,
+            spool=spool[1] if spool else None, stop=stop,
         )
         try:
             gain = plan_gain(settings, processed.integrated_lufs, processed.true_peak_dbtp, file=str(path))
@@ -166,7 +170,7 @@ def prepare_audio(
 
         def measure_with(gain_filters: list[Filter]) -> float | None:
             args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(sound, cleanup, gain_filters)
-            return measure_pass(args, settings, duration_s=duration_s, file=path).integrated_lufs
+            return measure_pass(args, settings, duration_s=duration_s, file=path, stop=stop).integrated_lufs
 
         gain = calibrate_limited_gain(measure_with, settings, gain)
     processed_numbers = processed.to_dict()

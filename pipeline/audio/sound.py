@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import ModelInfo
 from pipeline.config import AudioSettings
+from pipeline.errors import Cancelled
 from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
 
@@ -115,7 +117,7 @@ def _read_frames(stream: BinaryIO, channels: int, start: int, count: int, keep: 
 
 def _enhance_segment(
     decoded: Path, decoded_channels: int, channels: int, total: int, segment: tuple[int, int],
-    enhance: EnhanceSettings, out_path: Path,
+    enhance: EnhanceSettings, out_path: Path, stop: threading.Event | None = None,
 ) -> tuple[np.ndarray, ModelInfo, float, float]:
     """Enhance `segment` of the decoded sound into the same place of `out_path`. The state
     starts WARM_UP_S early (its running normalization and recurrent state settle) and reads
@@ -149,6 +151,8 @@ def _enhance_segment(
                     target.write(np.ascontiguousarray(kept, dtype="<f4").tobytes())
 
             for chunk_start in range(warm_start, read_end, CHUNK_SAMPLES):
+                if stop is not None and stop.is_set():
+                    raise Cancelled("speech enhancement cancelled", file=decoded)
                 count = min(CHUNK_SAMPLES, read_end - chunk_start)
                 block = _read_frames(source, decoded_channels, chunk_start, count, channels)
                 own = block[max(0, start - chunk_start): max(0, end - chunk_start)]
@@ -170,6 +174,7 @@ def run_enhanced_sound(
     spool_path: Path,
     duration_s: float | None,
     cores: int | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[SoundSpool, dict[str, object]]:
     """Decode the main sound to a private raw spool beside `spool_path`, enhance it (time
     segments and channels side by side on the machine's cores) into `spool_path`; also
@@ -178,7 +183,7 @@ def run_enhanced_sound(
     decoded_channels = enhancer_channels(source_channels, settings)
     decoded = spool_path.with_name(spool_path.name + ".decoded")
     try:
-        _decode_to(path, stream_index, settings, decoded_channels, filters, decoded, duration_s)
+        _decode_to(path, stream_index, settings, decoded_channels, filters, decoded, duration_s, stop)
         total = decoded.stat().st_size // (BYTES_PER_SAMPLE * decoded_channels)
         # Dual mono (one microphone on both channels) is enhanced once and spread again.
         channels = 1 if channels_identical(decoded, decoded_channels) else decoded_channels
@@ -188,7 +193,9 @@ def run_enhanced_sound(
         segments = plan_segments(total, channels, cores or os.cpu_count() or 1, settings.sample_rate_hz)
         with ThreadPoolExecutor(max_workers=len(segments)) as pool:
             results = list(pool.map(
-                lambda segment: _enhance_segment(decoded, decoded_channels, channels, total, segment, enhance, spool_path),
+                lambda segment: _enhance_segment(
+                    decoded, decoded_channels, channels, total, segment, enhance, spool_path, stop
+                ),
                 segments,
             ))
         _blend_seams(spool_path, channels, segments, [result[0] for result in results])
@@ -227,11 +234,11 @@ def run_enhanced_sound(
 
 def _decode_to(
     path: Path, stream_index: int | None, settings: AudioSettings, channels: int, filters: list[Filter],
-    decoded: Path, duration_s: float | None,
+    decoded: Path, duration_s: float | None, stop: threading.Event | None,
 ) -> None:
     args = build_decode_args(path, stream_index, settings, channels, filters)
     args[-1] = f"file:{decoded.resolve()}"  # ffmpeg writes the spool itself: no pipe through Python
-    run_ffmpeg([*args[:-1], "-y", args[-1]], total_s=duration_s, what="speech enhancement (decoding)", file=path)
+    run_ffmpeg([*args[:-1], "-y", args[-1]], total_s=duration_s, what="speech enhancement (decoding)", file=path, stop=stop)
 
 
 def _blend_seams(spool_path: Path, channels: int, segments: list[tuple[int, int]], seams: list[np.ndarray]) -> None:

@@ -40,11 +40,12 @@ def register(app: typer.Typer) -> None:
         target: Path = typer.Argument(..., help="A job file (.toml), or a media file for the quick form."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output path (overrides the job's [output] path)."),
         preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Preset name (overrides the job's preset)."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print the ffmpeg command; render and write nothing."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the ffmpeg commands (picture, sound, mux); render nothing."),
         force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing output."),
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     ) -> None:
-        """Render a job (or INPUT -o OUT) in one ffmpeg pass: decode once, encode once."""
+        """Render a job (or INPUT -o OUT): the picture decoded and encoded once while the
+        sound is made beside it, then both copied into the output."""
         from pipeline.render import plan_job, run_render  # the engine loads only when used
 
         job = load_render_job(target, out, preset)

@@ -10,7 +10,7 @@ from pipeline import config
 from pipeline.audio.gain import build_gain_filters, plan_gain
 from pipeline.audio.prepare import AudioPrep
 from pipeline.errors import ConfigError
-from pipeline.plan import build_render_plan, partial_path_for
+from pipeline.plan import RenderPlan, build_render_plan, partial_path_for
 from pipeline.video.compose import snap_fps
 from pipeline.probe import AudioStreamInfo, MediaInfo, VideoStreamInfo
 
@@ -47,29 +47,43 @@ def audio_prep(job: config.Job, measured_lufs: float, measured_tp_dbtp: float, c
     return AudioPrep(None, (), tuple(cleanup), gain, tuple(build_gain_filters(gain, 48000)))  # type: ignore[arg-type]
 FORMAT = "[0:1]aresample=out_sample_rate=48000[s0];[s0]aformat=channel_layouts=stereo:sample_rates=48000[s1]"
 AUDIO_OUT = ["-ac", "2", "-ar", "48000", "-b:a", "384k", "-c:a", "aac"]
+WORK = Path("/work")
+
+
+def render_plan(the_job: config.Job, info: MediaInfo, prep: AudioPrep | None) -> RenderPlan:
+    return build_render_plan(the_job, info, prep, work_dir=WORK)
 
 
 def test_no_video_edits_copies_video_and_normalizes_audio() -> None:
     the_job = job()
     # -27.5 LUFS with peaks at -18 dBTP: +13.5 dB puts them at -4.5, under -1.5: plain gain
-    plan = build_render_plan(the_job, media(), audio_prep(the_job, -27.5, -18.0, [("highpass", {"f": 80})]))
-    assert plan.args == [
+    plan = render_plan(the_job, media(), audio_prep(the_job, -27.5, -18.0, [("highpass", {"f": 80})]))
+    assert plan.picture.args is None  # nothing to encode: the video is copied at the mux
+    # the sound track: cleaned up, gain applied, encoded once to AAC in an M4A file
+    assert plan.sound_args == [
         "-i", "file:/media/in.mp4",
         "-filter_complex", f"{FORMAT};[s1]highpass=f=80[s2];[s2]volume=precision=double:volume=13.500dB[s3]",
-        "-map", "0:0", "-map", "[s3]",
-        "-f", "mp4", *AUDIO_OUT, "-c:v", "copy", "-map_chapters", "-1", "-map_metadata", "-1",
-        "-movflags", "+faststart",
-        "file:/out/.clip.mp4.partial", "-y",
+        "-map", "[s3]",
+        "-f", "ipod", *AUDIO_OUT, "-map_chapters", "-1", "-map_metadata", "-1", "-movflags", "+faststart",
+        "file:/work/sound.m4a", "-y",
+    ]
+    # the mux copies the source's video stream and the track, decoding nothing
+    assert plan.mux_args == [
+        "-i", "file:/media/in.mp4", "-i", "file:/work/sound.m4a",
+        "-map", "0:0", "-map", "1:a:0", "-c", "copy", "-map_metadata", "-1", "-map_chapters", "-1",
+        "-movflags", "+faststart", "-f", "mp4", "-y", "file:/out/.clip.mp4.partial",
     ]
     assert plan.video_mode == "copy" and plan.audio_mode == "normalize"
     assert plan.partial_path == Path("/out/.clip.mp4.partial")
+    assert plan.command_line().count("\n") == 1  # two commands: the sound and the mux
 
 
 def test_peaky_audio_gets_the_oversampled_limiter() -> None:
     the_job = job()
     # -20 LUFS with peaks at -3 dBTP: +6 dB would reach +3 dBTP, over -1 minus 0.5 margin
-    plan = build_render_plan(the_job, media(), audio_prep(the_job, -20.0, -3.0))
-    graph = plan.args[plan.args.index("-filter_complex") + 1]
+    plan = render_plan(the_job, media(), audio_prep(the_job, -20.0, -3.0))
+    assert plan.sound_args is not None
+    graph = plan.sound_args[plan.sound_args.index("-filter_complex") + 1]
     assert graph.endswith(
         "[s1]volume=precision=double:volume=6.000dB[s2];[s2]aresample=out_sample_rate=192000[s3];"
         "[s3]alimiter=attack=5.0:latency=true:level=false:limit=0.841395:release=80.0[s4];"
@@ -79,17 +93,20 @@ def test_peaky_audio_gets_the_oversampled_limiter() -> None:
 
 def test_encode_follows_the_youtube_recommendations() -> None:
     # a 4K HEVC source cannot be copied: scaled into 1080p and encoded per the preset
-    plan = build_render_plan(job(), media(width=3840, height=2160, codec="hevc"), None)
+    plan = render_plan(job(), media(width=3840, height=2160, codec="hevc"), None)
     assert plan.video_mode == "encode"
     assert plan.output_size_px == (1920, 1080)
-    args = plan.args
+    args = plan.picture.args
+    assert args is not None and "-an" in args  # the picture's command carries no sound
+    assert args[-2:] == ["file:/work/picture.mp4", "-y"]
+    assert plan.mux_args[:4] == ["-i", "file:/work/picture.mp4", "-i", "file:/work/sound.m4a"]
     graph = args[args.index("-filter_complex") + 1]
-    assert graph.startswith(
+    assert graph == (
         # untagged 4K: read as BT.709 (the HD convention), so the scale does no matrix conversion
         "[0:0]scale=1920:1080:flags=bicubic:in_color_matrix=bt709:out_color_matrix=bt709:out_range=tv[s0];"
         "[s0]setsar=1[s1];[s1]format=yuv420p[s2];"
-        "[s2]setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv[s3];"
-    )
+        "[s2]setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv[s3]"
+    )  # the whole picture graph: the sound is made by its own command
     def value(flag: str) -> str:
         return args[args.index(flag) + 1]
     assert value("-c:v") == "libx264"
@@ -102,21 +119,21 @@ def test_encode_follows_the_youtube_recommendations() -> None:
     assert value("-r") == "30" and value("-fps_mode") == "cfr"
     for flag in ("-colorspace", "-color_primaries", "-color_trc"):
         assert value(flag) == "bt709"
-    assert value("-movflags") == "+faststart"
+    assert plan.mux_args[plan.mux_args.index("-movflags") + 1] == "+faststart"  # the mux writes the output
     assert any("scaled 3840x2160 down to 1920x1080" in n for n in plan.notes)
 
 
 def test_gop_is_half_the_ntsc_rate_and_rate_is_exact() -> None:
-    plan = build_render_plan(job(), media(codec="mpeg4", fps=29.97), None)
-    args = plan.args
+    plan = render_plan(job(), media(codec="mpeg4", fps=29.97), None)
+    args = plan.picture.args
     assert args[args.index("-r") + 1] == "30000/1001"
     assert args[args.index("-g") + 1] == "15"
-    plan = build_render_plan(job(), media(codec="mpeg4", fps=59.94), None)
-    assert plan.args[plan.args.index("-g") + 1] == "30"
+    plan = render_plan(job(), media(codec="mpeg4", fps=59.94), None)
+    assert plan.picture.args[plan.picture.args.index("-g") + 1] == "30"
 
 
 def test_odd_size_is_made_even_and_said() -> None:
-    plan = build_render_plan(job(), media(width=641, height=361), None)
+    plan = render_plan(job(), media(width=641, height=361), None)
     assert plan.output_size_px == (640, 360)
     assert plan.video_mode == "encode"
     assert any("odd frame size 641x361" in n for n in plan.notes)
@@ -124,22 +141,22 @@ def test_odd_size_is_made_even_and_said() -> None:
 
 def test_rotation_uses_display_size() -> None:
     # a portrait phone clip stored 1920x1080 with a 90 degree display rotation
-    plan = build_render_plan(job(), media(rotation=90, codec="hevc"), None)
+    plan = render_plan(job(), media(rotation=90, codec="hevc"), None)
     assert plan.output_size_px == (606, 1080)
 
 
 def test_variable_frame_rate_is_rendered_constant() -> None:
-    plan = build_render_plan(job(), media(fps=29.93, vfr=True), None)
+    plan = render_plan(job(), media(fps=29.93, vfr=True), None)
     assert plan.video_mode == "encode"
-    assert plan.args[plan.args.index("-fps_mode") + 1] == "cfr"
-    assert plan.args[plan.args.index("-r") + 1] == "30000/1001"
+    assert plan.picture.args[plan.picture.args.index("-fps_mode") + 1] == "cfr"
+    assert plan.picture.args[plan.picture.args.index("-r") + 1] == "30000/1001"
     assert any("variable frame rate" in n for n in plan.notes)
 
 
 def test_manual_light_puts_eq_and_temperature_before_scaling() -> None:
     the_job = job(light={"mode": "manual", "brightness": 0.1, "gamma": 1.2, "temperature_shift_k": -800})
-    plan = build_render_plan(the_job, media(), None)
-    graph = plan.args[plan.args.index("-filter_complex") + 1]
+    plan = render_plan(the_job, media(), None)
+    graph = plan.picture.args[plan.picture.args.index("-filter_complex") + 1]
     # The untagged 1080p source's frames are tagged BT.709 first: colortemperature works
     # in RGB, and ffmpeg's conversion into RGB would otherwise read them as BT.601.
     assert graph.startswith(
@@ -150,26 +167,30 @@ def test_manual_light_puts_eq_and_temperature_before_scaling() -> None:
 
 
 def test_audio_only_output_and_video_without_audio() -> None:
-    plan = build_render_plan(job("/out/talk.m4a", preset="podcast-audio"), media(), None)
-    assert plan.video_mode == "none" and "-c:v" not in plan.args
-    assert plan.args[plan.args.index("-f") + 1] == "ipod"
-    plan = build_render_plan(job(), media(audio=()), None)
-    assert plan.audio_mode == "none" and "-c:a" not in plan.args and plan.video_mode == "copy"
+    plan = render_plan(job("/out/talk.m4a", preset="podcast-audio"), media(), None)
+    assert plan.video_mode == "none" and plan.picture.args is None
+    assert plan.mux_args[:2] == ["-i", "file:/work/sound.m4a"] and "0:a:0" in plan.mux_args
+    assert plan.mux_args[plan.mux_args.index("-f") + 1] == "ipod"
+    plan = render_plan(job(), media(audio=()), None)
+    assert plan.audio_mode == "none" and plan.sound_args is None and plan.video_mode == "copy"
+    assert plan.mux_args[:6] == ["-i", "file:/media/in.mp4", "-map", "0:0", "-c", "copy"]
 
 
 def test_awkward_paths_stay_single_arguments() -> None:
     nasty = "/media/it's [a]; b,c:d\\e ünï.mp4"
-    plan = build_render_plan(job("/out/x y';[z].mp4"), media(nasty), None)
-    assert plan.args[:2] == ["-i", f"file:{nasty}"]
-    assert plan.args[-2] == "file:/out/.x y';[z].mp4.partial"
+    plan = render_plan(job("/out/x y';[z].mp4"), media(nasty), None)
+    assert plan.sound_args is not None
+    assert plan.sound_args[:2] == ["-i", f"file:{nasty}"]
+    assert plan.mux_args[:2] == ["-i", f"file:{nasty}"]
+    assert plan.mux_args[-1] == "file:/out/.x y';[z].mp4.partial"
     # paths never enter the filter graph
-    graph = plan.args[plan.args.index("-filter_complex") + 1]
+    graph = plan.sound_args[plan.sound_args.index("-filter_complex") + 1]
     assert "it's" not in graph and "x y" not in graph and "/media/" not in graph
 
 
 def test_unknown_output_extension_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unsupported output extension '.avi'"):
-        build_render_plan(job("/out/x.avi"), media(), None)
+        render_plan(job("/out/x.avi"), media(), None)
 
 
 def test_partial_path_is_hidden_beside_the_target() -> None:

@@ -106,7 +106,7 @@ def scales(args: list[str]) -> list[str]:
 def test_the_main_picture_is_scaled_from_its_own_matrix(
     tmp_path: Path, width: int, height: int, matrix: str | None, expected: str
 ) -> None:
-    args = build_render_plan(load_job(tmp_path, ""), main_media(width, height, matrix), None).args
+    args = build_render_plan(load_job(tmp_path, ""), main_media(width, height, matrix), None, work_dir=Path("/work")).picture.args
     assert scales(args) == [expected]
 
 
@@ -134,7 +134,7 @@ lines = ["a"]
     windows = tuple(build_window(spec, 20.0, 20.0) for spec in the_job.pip)
     card = RenderedCard("intro", Path("/cache/cards/intro.mp4"), 2.0, (640, 360), "30", None, cache_hit=True)
     prep = PicturePrep(insets=insets, windows=windows, cards={"intro": card})
-    args = build_render_plan(the_job, main_media(640, 360), None, prep=prep).args
+    args = build_render_plan(the_job, main_media(640, 360), None, prep=prep, work_dir=Path("/work")).picture.args
     # the card first (its own input), then the main picture, then the insets in job order
     assert scales(args) == ["bt709", "bt601", "bt601", "bt709", "bt709"]
 
@@ -151,5 +151,5 @@ def test_untagged_frames_are_tagged_before_rgb_light_filters(
     tmp_path: Path, width: int, height: int, matrix: str | None, light: str, prefix: str
 ) -> None:
     the_job = load_job(tmp_path, f'[light]\nmode = "manual"\n{light}\n')
-    args = build_render_plan(the_job, main_media(width, height, matrix), None).args
+    args = build_render_plan(the_job, main_media(width, height, matrix), None, work_dir=Path("/work")).picture.args
     assert args[args.index("-filter_complex") + 1].startswith(prefix)

@@ -133,9 +133,15 @@ def pip_job(tmp_path: Path, tables: str) -> config.Job:
     return config.load_job(path)
 
 
-def graph_of(job: config.Job, prep: PicturePrep, main: MediaInfo) -> tuple[list[str], str]:
-    plan = build_render_plan(job, main, None, prep=prep)
-    return plan.args, plan.args[plan.args.index("-filter_complex") + 1]
+def graph_of(
+    job: config.Job, prep: PicturePrep, main: MediaInfo, half: str = "picture"
+) -> tuple[list[str], str]:
+    """The arguments and the filter graph of the render's picture command or its sound
+    track's command."""
+    plan = build_render_plan(job, main, None, prep=prep, work_dir=Path("/work"))
+    args = plan.picture.args if half == "picture" else plan.sound_args
+    assert args is not None
+    return args, args[args.index("-filter_complex") + 1]
 
 
 def test_an_inset_is_an_input_and_an_overlay_chain(tmp_path: Path) -> None:
@@ -193,9 +199,13 @@ duck_db = 9.0
 """)
     inset = media("/media/guide.mp4", 640, 480, 25.0, duration_s=10.0)
     windows = tuple(build_window(s, 10.0, 20.0) for s in job.pip)
-    args, graph = graph_of(job, PicturePrep(insets=(inset, inset), windows=windows), media("/media/in.mp4", 1920, 1080, 30.0))
+    prep = PicturePrep(insets=(inset, inset), windows=windows)
+    main = media("/media/in.mp4", 1920, 1080, 30.0)
+    args, picture = graph_of(job, prep, main)
     assert args.count("file:/media/guide.mp4") == 1
-    assert re.search(r"\[1:0\]split=2\[s\d+\]\[s\d+\]", graph)
+    assert re.search(r"\[1:0\]split=2\[s\d+\]\[s\d+\]", picture)
+    args, graph = graph_of(job, prep, main, "sound")
+    assert args.count("file:/media/guide.mp4") == 1
     assert re.search(r"\[1:1\]asplit=2\[s\d+\]\[s\d+\]", graph)
     assert "amix=dropout_transition=0:duration=first:inputs=3:normalize=0" in graph
     # Only the ducking inset lowers the main audio: 9 dB from 5 s to 7 s.
@@ -207,7 +217,7 @@ duck_db = 9.0
 def test_a_pip_job_needs_its_insets_prepared(tmp_path: Path) -> None:
     job = pip_job(tmp_path, '[[pip]]\nsource = "/media/guide.mp4"\n')
     with pytest.raises(ValueError, match="prepare_picture"):
-        build_render_plan(job, media("/media/in.mp4", 1920, 1080, 30.0), None)
+        build_render_plan(job, media("/media/in.mp4", 1920, 1080, 30.0), None, work_dir=Path("/work"))
 
 
 def test_the_loudness_measurement_hears_the_inset_sound_as_the_render_mixes_it(tmp_path: Path) -> None:
@@ -228,7 +238,7 @@ duck_db = 9.0
     gain = [("volume", {"volume": "6.000dB"})]
     args = build_sound_measure_args(job, main, prep, None, cleanup, gain)
     measure_graph = args[args.index("-filter_complex") + 1]
-    _, render_graph = graph_of(job, prep, main)
+    _, render_graph = graph_of(job, prep, main, "sound")
     # The same inset input, duck and mix as the render graph; no picture is decoded.
     assert args.count("file:/media/guide.mp4") == 1
     for part in ("highpass=f=80.0", "amix=dropout_transition=0:duration=first:inputs=2:normalize=0",
