@@ -158,9 +158,10 @@ def run_ffmpeg(
     With `stdout_sink`, ffmpeg's output goes to `pipe:1` in `args` and is handed to the
     sink in chunks (no progress events then). Raises RenderError (with ffmpeg's last
     stderr lines) on a non-zero exit when `check`, Cancelled on KeyboardInterrupt.
-    The child never outlives this call.
+    `stop`, when set by another thread (the other half of the same render failed), ends
+    this run with Cancelled. The child never outlives this call.
     """
-    if _cancelled.is_set():
+    if _cancelled.is_set() or (stop is not None and stop.is_set()):
         raise Cancelled(f"{what} not started: the run was cancelled", file=file)
     progress_args = ["-progress", "pipe:1"] if stdout_sink is None else []
     argv = [find_ffmpeg(), "-hide_banner", "-nostdin", *progress_args, "-nostats", *args]

@@ -52,3 +52,32 @@ def test_terminate_all_running_cancels_worker_threads(tmp_path: Path) -> None:
     finally:
         allow_new_runs()
     run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=0.1", "-f", "null", "-"])
+
+
+def test_a_stop_event_ends_only_its_own_runs() -> None:
+    """One render's halves share a stop event: setting it ends that render's ffmpeg, not
+    another render's (a batch runs several at once)."""
+    stop, other_stop = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def work(name: str, event: threading.Event) -> None:
+        try:
+            run_ffmpeg(["-re", "-f", "lavfi", "-i", "sine", "-t", "3", "-f", "null", "-"], stop=event)
+            outcome[name] = None
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            outcome[name] = exc
+
+    mine = threading.Thread(target=work, args=("mine", stop))
+    other = threading.Thread(target=work, args=("other", other_stop))
+    started = time.monotonic()
+    mine.start()
+    other.start()
+    time.sleep(0.5)
+    stop.set()
+    mine.join(timeout=10)
+    assert isinstance(outcome["mine"], Cancelled)
+    assert time.monotonic() - started < 2.5  # stopped, not run to its 3 s end
+    other.join(timeout=10)
+    assert outcome["other"] is None  # the other render's run finished normally
+    with pytest.raises(Cancelled, match="not started"):
+        run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-f", "null", "-"], stop=stop)
