@@ -176,9 +176,6 @@ def run_ffmpeg(
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    with _running_lock:
-        _running.add(process)
-
     def read_stderr() -> None:
         assert process.stderr is not None
         for raw in process.stderr:
@@ -188,18 +185,22 @@ def run_ffmpeg(
             if line.strip():
                 tail.append(line)
 
+    def stop_when_asked() -> None:
+        assert stop is not None
+        while not stop.wait(STOP_POLL_S):
+            if process.poll() is not None:
+                return
+        _terminate(process)
+
     stderr_thread = threading.Thread(target=read_stderr, daemon=True)
-    stderr_thread.start()
-    if stop is not None:
-
-        def stop_when_asked() -> None:
-            while not stop.wait(STOP_POLL_S):
-                if process.poll() is not None:
-                    return
-            _terminate(process)
-
-        threading.Thread(target=stop_when_asked, daemon=True).start()
     try:
+        # Everything after the start is inside the try: a Ctrl-C at any point (even while
+        # a helper thread starts) must still stop ffmpeg.
+        with _running_lock:
+            _running.add(process)
+        stderr_thread.start()
+        if stop is not None:
+            threading.Thread(target=stop_when_asked, daemon=True).start()
         assert process.stdout is not None
         if stdout_sink is not None:
             while data := process.stdout.read(stdout_chunk_bytes):
@@ -220,7 +221,8 @@ def run_ffmpeg(
         _terminate(process)
         raise
     finally:
-        stderr_thread.join(timeout=5)
+        if stderr_thread.ident is not None:
+            stderr_thread.join(timeout=5)
         with _running_lock:
             _running.discard(process)
 

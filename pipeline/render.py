@@ -268,8 +268,12 @@ def _render_locked(
 ) -> RenderResult:
     if job.output_path.exists() and not force:  # another render may have finished it since the check
         raise OutputError("output exists; use --force to overwrite it", file=job.output_path)
-    # The enhanced sound lives in a private folder (0700) for as long as the render reads it.
-    with tempfile.TemporaryDirectory(prefix="wayfinder-render-") as work_dir:
+    # The working files (decoded and enhanced sound, the encoded picture and track) live in
+    # a private (0700) hidden folder beside the output: on the output's own disk, which
+    # has room for the output, and named like a partial file so nothing mistakes it for one.
+    with tempfile.TemporaryDirectory(
+        prefix=f"{partial_path_for(job.output_path).name}-", dir=job.output_path.parent
+    ) as work_dir:
         return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note)
 
 

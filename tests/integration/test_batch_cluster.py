@@ -146,7 +146,7 @@ def test_ctrl_c_stops_the_renders_on_the_workers(cluster: object, tmp_path: Path
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(
-            processes_mentioning(str(p)) for p in (out.glob(".*.partial") if out.exists() else [])):
+            processes_mentioning(str(p)) for p in (out.glob(".*.partial*") if out.exists() else [])):
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)

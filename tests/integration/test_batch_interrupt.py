@@ -36,7 +36,8 @@ def test_sigint_stops_renders_and_the_next_run_continues(tmp_path: Path) -> None
     partials = [out / ".slow1.mp4.partial", out / ".slow2.mp4.partial"]
 
     def writing() -> list[Path]:
-        return [p for p in partials if p.exists() and p.stat().st_size > 0 and processes_mentioning(str(p))]
+        # an ffmpeg writing the job's partial file or its working folder (.NAME.partial-XXXX)
+        return [p for p in partials if processes_mentioning(str(p))]
 
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli.app", "batch", str(manifest), "--jobs", "2"],

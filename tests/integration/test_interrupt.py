@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli import processes_mentioning
+from tests.integration.cli import leftovers, processes_mentioning
 from tests.media import make_clip
 
 
@@ -34,12 +34,13 @@ def test_signal_stops_ffmpeg_and_removes_the_partial_file(long_clip: Path, tmp_p
         [sys.executable, "-m", "pipeline.cli.app", "render", str(job)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    # The picture encodes into the render's working folder beside the output
+    # (.interrupted.mp4.partial-XXXX): an ffmpeg writing there is the render at work.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 0):
+    while time.monotonic() < deadline and not processes_mentioning(str(partial)):
         assert process.poll() is None, process.communicate()
         time.sleep(0.05)
-    assert partial.exists(), "the render never started writing"
-    assert processes_mentioning(str(partial)), "expected a running ffmpeg writing the partial file"
+    assert processes_mentioning(str(partial)), "expected a running ffmpeg writing the render's files"
 
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
@@ -47,5 +48,6 @@ def test_signal_stops_ffmpeg_and_removes_the_partial_file(long_clip: Path, tmp_p
     assert process.returncode != 0
     assert "interrupted" in stderr
     assert not partial.exists() and not out.exists()
+    assert leftovers(tmp_path) == []  # the working folder went too
     time.sleep(0.2)
     assert processes_mentioning(str(partial)) == []
