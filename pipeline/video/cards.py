@@ -31,6 +31,7 @@ from pipeline.config import CardSpec
 from pipeline.errors import ConfigError, InputError
 from pipeline.media import run_ffmpeg
 from pipeline.probe import MediaInfo, probe
+from pipeline.state import sha256_of_file
 from pipeline.video.colors import parse_color
 
 CARD_VERSION = 2  # bump when the layout or encoding changes: old cache entries retire
@@ -100,14 +101,6 @@ def build_card_key(
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_card(name: str, spec: CardSpec, job_file: Path | None) -> tuple[str | None, MediaInfo | None]:
     """Validate a card's colours, image and audio (ConfigError naming the field).
     Returns the background image's digest and the probed audio."""
@@ -121,7 +114,7 @@ def check_card(name: str, spec: CardSpec, job_file: Path | None) -> tuple[str | 
         try:
             with Image.open(spec.background_image) as image:
                 image.verify()
-            digest = _file_digest(spec.background_image)
+            digest = sha256_of_file(spec.background_image)
         except (OSError, SyntaxError, ValueError) as exc:
             raise ConfigError(
                 f"background image cannot be read: {spec.background_image} ({exc.__class__.__name__})",

@@ -15,10 +15,11 @@ import pytest
 from scipy.io import wavfile
 
 from pipeline.audio.cleanup import EnhanceSettings
-from pipeline.audio.deepfilter import MODEL_SHA256, _file_sha256, load_model
+from pipeline.audio.deepfilter import MODEL_SHA256, load_model
 from pipeline.audio.enhance import SpeechEnhancer, enhance_array
 from pipeline.audio.sound import plan_segments, run_enhanced_sound
 from pipeline.config import AudioSettings
+from pipeline.state import sha256_of_file
 from tests.integration.cli import wayfinder
 from tests.media import ebur128, make_clip, tone
 
@@ -51,7 +52,7 @@ def level_db(x: np.ndarray) -> float:
 
 def test_the_bundled_model_is_the_pinned_one() -> None:
     _, info = load_model()
-    assert _file_sha256(info.model_path) == MODEL_SHA256
+    assert sha256_of_file(info.model_path) == MODEL_SHA256
     # DFN3: 960-sample FFT, 480 hop, 2 frames of look-ahead -> 480 + 2 x 480 samples
     assert info.frame_samples == FRAME
     assert info.delay_samples == 3 * FRAME
