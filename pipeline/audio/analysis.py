@@ -46,8 +46,12 @@ def analyse_audio(
                 raise InputError(f"audio cannot be measured: {exc}", file=path, field="audio") from exc
             spectrum.add(chunk)
             levels.add(chunk)
+    noise = levels.estimate()
     return AudioAnalysis(
         loudness=meter.result(),
-        noise=levels.estimate(),
-        hum=detect_hum(spectrum.power(), min_prominence_db=hum_min_prominence_db),
+        noise=noise,
+        # Hum is judged against the speech it sits under: a line 50 dB down is not heard.
+        hum=detect_hum(
+            spectrum.power(), min_prominence_db=hum_min_prominence_db, speech_level_dbfs=noise.speech_level_dbfs
+        ),
     )
