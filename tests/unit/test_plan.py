@@ -64,7 +64,8 @@ def test_no_video_edits_copies_video_and_normalizes_audio() -> None:
         "-i", "file:/media/in.mp4",
         "-filter_complex", f"{FORMAT};[s1]highpass=f=80[s2];[s2]volume=precision=double:volume=13.500dB[s3]",
         "-map", "[s3]",
-        "-f", "ipod", *AUDIO_OUT, "-map_chapters", "-1", "-map_metadata", "-1", "-movflags", "+faststart",
+        "-f", "ipod", "-aac_coder", "fast", *AUDIO_OUT,
+        "-map_chapters", "-1", "-map_metadata", "-1", "-movflags", "+faststart",
         "file:/work/sound.m4a", "-y",
     ]
     # the mux copies the source's video stream and the track, decoding nothing
