@@ -195,6 +195,10 @@ def test_limiter_calibration_returns_a_measured_gain_that_lands() -> None:
 
     calibrated = calibrate_limited_gain(limiter_model, settings, plan)
     assert round(calibrated.gain_db, 3) in measured  # the filters carry the gain to 0.001 dB
+    # The first two points, measured side by side: the plan (+12 dB) and the plan plus
+    # half the limiting depth (peaks at +4 against -1.5 dBTP: 5.5 dB, so +2.75 dB).
+    assert sorted(measured[:2]) == [12.0, 14.75]
+    assert len(measured) <= 4
     assert -26.0 + 8.0 + 0.6 * (calibrated.gain_db - 8.0) == pytest.approx(-14.0, abs=settings.tolerance_lu / 4)
     assert "calibrated through the limiter" in calibrated.reason
     # Plain gain needs no measuring pass at all.
