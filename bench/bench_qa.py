@@ -201,7 +201,7 @@ def detector_overhead(path: Path) -> tuple[float, float]:
     must not decide the ratio."""
     from pipeline.audio.meter import measure_file
     from pipeline.qa.run import qa_file
-    from pipeline.qa.settings import load_qa_limits
+    from pipeline.qa.limits import load_qa_limits
 
     limits = load_qa_limits("youtube")
 

@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.qa.junit import write_junit
         from pipeline.qa.report_json import format_report_json
         from pipeline.qa.run import find_media_files, run_qa
-        from pipeline.qa.settings import load_qa_limits
+        from pipeline.qa.limits import load_qa_limits
 
         load_qa_limits(preset)  # a bad preset is reported before any file is read
         total = len(find_media_files(paths))

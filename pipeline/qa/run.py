@@ -23,7 +23,8 @@ from pipeline.errors import InputError, WayfinderError
 from pipeline.qa.analyse import analyse_file, is_no_audio_stream
 from pipeline.qa.checks import check_file, unmeasured_file
 from pipeline.qa.model import FileResult, QaReport
-from pipeline.qa.settings import QaLimits, load_qa_limits
+from pipeline.qa.limits import load_qa_limits
+from pipeline.qa.settings import QaLimits
 
 MEDIA_EXTENSIONS = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mxf", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg",

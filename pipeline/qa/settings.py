@@ -3,13 +3,11 @@
 Owns: `QaSettings` (the per-check thresholds, with defaults chosen for spoken
 patient-navigation videos heard on phone speakers), `QaLimits` (those thresholds plus
 the target loudness and true-peak ceiling the preset's `[audio]` section already
-states), and the one function that maps a preset name to them.
+states). A schema only: `pipeline.config` builds presets with it, and
+`pipeline.qa.limits` reads a preset's limits, so this module imports neither.
 
 The target and the ceiling are deliberately not duplicated here: QA judges a file
-against the same numbers a render aims for. The `[qa]` table of a preset will override
-the defaults below once `pipeline.config.Settings` carries it; `qa_settings_for` is the
-single place that wiring touches. This module must not import `pipeline.config` at
-import time, so that `pipeline.config` can import `QaSettings` for its schema.
+against the same numbers a render aims for.
 """
 
 from __future__ import annotations
@@ -82,27 +80,3 @@ class QaLimits:
     target_lufs: float
     true_peak_dbtp: float
     qa: QaSettings
-
-
-def qa_settings_for(preset_name: str) -> QaSettings:
-    """The QA thresholds of preset `preset_name` (ConfigError for a bad preset).
-
-    The preset's `[qa]` table (merged through `extends`) overrides the defaults above.
-    """
-    from pipeline.config import load_preset_settings
-
-    return load_preset_settings(preset_name).qa
-
-
-def load_qa_limits(preset_name: str = "youtube") -> QaLimits:
-    """Target, ceiling and thresholds of preset `preset_name` (ConfigError for a bad preset)."""
-    from pipeline.config import load_preset_settings
-
-    audio = load_preset_settings(preset_name).audio
-    qa = qa_settings_for(preset_name)
-    return QaLimits(
-        preset=preset_name,
-        target_lufs=audio.target_lufs,
-        true_peak_dbtp=audio.true_peak_dbtp,
-        qa=qa,
-    )

@@ -68,7 +68,7 @@ def _qa_missing(exc: ModuleNotFoundError) -> bool:
 
 def load_limits(preset: str) -> QaLimitsUsed:
     try:
-        from pipeline.qa.settings import load_qa_limits
+        from pipeline.qa.limits import load_qa_limits
     except ModuleNotFoundError as exc:
         if not _qa_missing(exc):
             raise

@@ -202,7 +202,7 @@ colour = "blue"
 
 
 def test_presets_carry_qa_thresholds_and_jobs_cannot_loosen_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.qa.settings import qa_settings_for
+    from pipeline.qa.limits import qa_settings_for
 
     assert qa_settings_for("broadcast-r128").tolerance_lu == 0.5
     assert qa_settings_for("podcast-audio").max_lra_lu == 8.0

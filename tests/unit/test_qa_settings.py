@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.errors import ConfigError
-from pipeline.qa.settings import QaSettings, load_qa_limits, qa_settings_for
+from pipeline.qa.limits import load_qa_limits, qa_settings_for
+from pipeline.qa.settings import QaSettings
 
 
 def test_youtube_limits_use_the_presets_target_and_ceiling() -> None:
