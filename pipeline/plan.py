@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Literal
 import ffmpeg
 
 from pipeline.audio import chain
-from pipeline.config import AudioSettings, Job, VideoSettings
+from pipeline.config import Job, VideoSettings
+from pipeline.containers import container_for
 from pipeline.errors import ConfigError
 from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo
@@ -31,37 +32,10 @@ if TYPE_CHECKING:  # the audio engine (scipy) is not needed to build a command l
     from pipeline.audio.sound import SoundSpool
 
 
-# ffmpeg's AAC encoder: the default "twoloop" search runs at 12x real time here (stereo,
-# 384 kbps), "fast" at 28x, and at these rates both are transparent for speech (PESQ-WB of
-# a clean sentence through each: 4.63 and 4.64). An audio-only render waits for this
-# encode, so the faster search.
-AAC_CODER = "fast"
-
-CONTAINERS: dict[str, tuple[str, bool]] = {
-    # suffix: (ffmpeg muxer, carries video)
-    ".mp4": ("mp4", True),
-    ".m4v": ("mp4", True),
-    ".mov": ("mov", True),
-    ".mkv": ("matroska", True),
-    ".m4a": ("ipod", False),
-}
-
 
 def partial_path_for(output_path: Path) -> Path:
     """The file ffmpeg writes to; renamed to `output_path` only on success."""
     return output_path.with_name(f".{output_path.name}.partial")
-
-
-def container_for(output_path: Path) -> tuple[str, bool]:
-    try:
-        return CONTAINERS[output_path.suffix.lower()]
-    except KeyError:
-        allowed = ", ".join(sorted(CONTAINERS))
-        raise ConfigError(
-            f"unsupported output extension {output_path.suffix!r}; allowed: {allowed}",
-            file=output_path,
-            field="output.path",
-        ) from None
 
 
 def build_video_encode_options(settings: VideoSettings, fps: float) -> dict[str, object]:
@@ -88,22 +62,6 @@ def build_video_encode_options(settings: VideoSettings, fps: float) -> dict[str,
     if settings.threads is not None:
         options["threads"] = settings.threads
     return options
-
-
-def build_audio_fix_args(
-    source: Path, destination: Path, muxer: str, settings: AudioSettings, filters: list[Filter]
-) -> list[str]:
-    """The closed loop's correction pass: video (if any) copied, audio re-processed."""
-    return [
-        "-i", f"file:{source.resolve()}",
-        "-map", "0:v?", "-c:v", "copy",
-        "-map", "0:a:0", "-af", chain.format_filter_chain(filters),
-        "-c:a", settings.codec, "-b:a", f"{settings.bitrate_kbps}k", "-aac_coder", AAC_CODER,
-        "-ar", str(settings.sample_rate_hz), "-ac", str(settings.channels),
-        "-map_metadata", "-1", "-map_chapters", "-1",
-        *(["-movflags", "+faststart"] if muxer in ("mp4", "mov", "ipod") else []),
-        "-f", muxer, "-y", f"file:{destination.resolve()}",
-    ]
 
 
 def build_main_sound(main: Stream, info: MediaInfo, sound: SoundSpool | None) -> Stream:
@@ -225,7 +183,7 @@ def build_sound_track_args(
         audio = chain.apply_filters(audio, list(audio_prep.gain_filters))
     options: dict[str, object] = {
         "f": "ipod", "map_metadata": -1, "map_chapters": -1,
-        "c:a": settings.codec, "b:a": f"{settings.bitrate_kbps}k", "aac_coder": AAC_CODER,
+        "c:a": settings.codec, "b:a": f"{settings.bitrate_kbps}k", "aac_coder": chain.AAC_CODER,
         "ar": settings.sample_rate_hz, "ac": settings.channels,
         "movflags": "+faststart",
     }

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.audio.analysis import analyse_audio
-from pipeline.audio.chain import build_measure_args
+from pipeline.audio.chain import build_audio_fix_args, build_measure_args
 from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
 from pipeline.audio.measure import measure_pass
 from pipeline.audio.prepare import AudioPrep, calibrate_limited_gain
@@ -22,7 +22,6 @@ from pipeline.config import AudioSettings
 from pipeline.errors import VerifyError
 from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
-from pipeline.plan import build_audio_fix_args
 
 
 def _numbers(loudness: object) -> dict[str, object]:

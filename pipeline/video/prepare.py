@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.background import Background
 from pipeline.config import Job, PipSpec
+from pipeline.containers import container_for
 from pipeline.errors import ConfigError, InputError
 from pipeline.probe import MediaInfo, probe
 from pipeline.video.cards import RenderedCard, render_card
@@ -101,8 +102,6 @@ def _pip_report(job: Job, insets: tuple[MediaInfo, ...], windows: tuple[PipWindo
 
 
 def _shows_picture(job: Job, info: MediaInfo) -> bool:
-    from pipeline.plan import container_for  # the plan imports this module
-
     return info.video is not None and container_for(job.output_path)[1]
 
 
