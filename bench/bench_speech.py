@@ -27,7 +27,7 @@ scoring, every output is aligned to its reference by the cross-correlation peak 
 +-100 ms (the lag found is reported per system: an enhancer that adds latency shows it)
 and both are trimmed to the same length.
 
-Speed file (--speed-file, or --speed-only): a 10-minute stereo 48 kHz WAV (corpus speech
+Speed file (--speed-file, or --speed-only): a 10-minute mono and a stereo 48 kHz WAV (corpus speech
 in pink noise) rendered by each chain to .m4a; wall time (x real time) and the peak
 resident memory of the whole process tree (psutil, polled every 50 ms).
 
@@ -555,11 +555,11 @@ def tree_rss(process) -> int:
     return total
 
 
-def speed_file_run(key: str, source: Path, minutes: float) -> dict:
+def speed_file_run(key: str, source: Path, minutes: float, layout: str) -> dict:
     """One chain renders the long file: wall time and peak RSS of the process tree."""
     import psutil
 
-    job, out = write_job(RUNS / "speed" / key, source)
+    job, out = write_job(RUNS / "speed" / f"{key}-{layout}", source)
     argv, env = render_argv(key, job)
     peak = 0
     started = time.perf_counter()
@@ -576,7 +576,7 @@ def speed_file_run(key: str, source: Path, minutes: float) -> dict:
         peak = max(peak, tree_rss(ps))
         time.sleep(0.05)
     wall = time.perf_counter() - started
-    result = {"key": key, "wall_s": wall, "x_real_time": minutes * 60 / wall, "peak_rss_mb": peak / 2 ** 20,
+    result = {"key": key, "layout": layout, "wall_s": wall, "x_real_time": minutes * 60 / wall, "peak_rss_mb": peak / 2 ** 20,
               "exit": process.returncode, "stages": render_stages(out)}
     if process.returncode != 0:
         lines = [ln for ln in (captured.get("err") or captured.get("out") or "").strip().splitlines() if ln.strip()]
@@ -585,24 +585,26 @@ def speed_file_run(key: str, source: Path, minutes: float) -> dict:
 
 
 def speed_section(keys: list[str], speech_dev: Path, minutes: float = 10.0) -> tuple[list[str], list[dict]]:
-    source = sc.speed_file(speech_dev, sc.CACHE / f"speed-{minutes:g}min-stereo.wav", minutes)
     results = []
-    for key in keys:
-        print(f"speed file: {key} ...", flush=True)
-        r = speed_file_run(key, source, minutes)
-        print(f"  {r}", flush=True)
-        results.append(r)
-    lines = ["", f"**Speed file**: {minutes:g} minutes of corpus speech in pink noise (stereo 48 kHz float WAV) "
-             "rendered by `wayfinder render` (preset youtube) to .m4a. Targets: >= 8x real time, peak memory of the "
-             "process tree < 400 MB.", "",
-             "| chain | wall s | x real time | peak RSS MB (process tree) | stages on | result |", "|---|---:|---:|---:|---|---|"]
+    for layout in ("mono", "stereo"):
+        source = sc.speed_file(speech_dev, sc.CACHE / f"speed-{minutes:g}min-{layout}.wav", minutes, layout=layout)
+        for key in keys:
+            print(f"speed file ({layout}): {key} ...", flush=True)
+            r = speed_file_run(key, source, minutes, layout)
+            print(f"  {r}", flush=True)
+            results.append(r)
+    lines = ["", f"**Speed file**: {minutes:g} minutes of corpus speech in pink noise (48 kHz float WAV; mono as a "
+             "lavalier recorder writes it, stereo as a phone's two microphones) rendered by `wayfinder render` "
+             "(preset youtube) to .m4a. Targets: >= 8x real time, peak memory of the process tree < 400 MB.", "",
+             "| chain | source | wall s | x real time | peak RSS MB (process tree) | stages on | result |",
+             "|---|---|---:|---:|---:|---|---|"]
     for r in results:
         ok = "ok" if r["exit"] == 0 else f"FAILED: {r.get('error', '')}"
         verdict = ""
         if r["exit"] == 0:
             verdict = (f"; speed {'PASS' if r['x_real_time'] >= 8 else 'FAIL'}, "
                        f"memory {'PASS' if r['peak_rss_mb'] < 400 else 'FAIL'}")
-        lines.append(f"| {SYSTEMS[r['key']]} | {r['wall_s']:.1f} | {r['x_real_time']:.1f} | {r['peak_rss_mb']:.0f} | "
+        lines.append(f"| {SYSTEMS[r['key']]} | {r['layout']} | {r['wall_s']:.1f} | {r['x_real_time']:.1f} | {r['peak_rss_mb']:.0f} | "
                      f"{', '.join(r['stages']) or '-'} | {ok}{verdict} |")
     return lines, results
 

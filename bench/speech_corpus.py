@@ -355,9 +355,11 @@ def build_corpus(speech_dev: Path = DEFAULT_SPEECH_DEV, *, quick: bool = False) 
     return conditions, jfk
 
 
-def speed_file(speech_dev: Path, path: Path, minutes: float = 10.0) -> Path:
-    """A stereo 48 kHz WAV of `minutes` of corpus speech (the clean items in turn, each at
-    its own level, with pauses) under pink noise at 15 dB SNR and a faint 50 Hz hum."""
+def speed_file(speech_dev: Path, path: Path, minutes: float = 10.0, *, layout: str = "stereo") -> Path:
+    """A 48 kHz WAV of `minutes` of corpus speech (the clean items in turn, each at its own
+    level, with pauses) under pink noise at 15 dB SNR and a faint 50 Hz hum. "stereo": two
+    microphones (the right one later and with its own noise: not a dual mono), as a phone
+    records; "mono": the left microphone alone, as a lavalier recorder writes it."""
     if path.exists():
         return path
     items = load_speech(Path(speech_dev))
@@ -378,7 +380,8 @@ def speed_file(speech_dev: Path, path: Path, minutes: float = 10.0) -> Path:
     right = np.roll(mono, 24) * 0.9 + 0.1 * noise_at_snr(speech, white(n, rng), 20.0)  # not a dual mono
     stereo = np.stack([mono, right], axis=1)
     stereo *= min(1.0, 0.99 / np.abs(stereo).max())
+    sound = stereo if layout == "stereo" else stereo[:, 0]
     path.parent.mkdir(parents=True, exist_ok=True)
-    wavfile.write(path.with_name(path.name + ".tmp"), SR, stereo.astype(np.float32))
+    wavfile.write(path.with_name(path.name + ".tmp"), SR, sound.astype(np.float32))
     path.with_name(path.name + ".tmp").replace(path)
     return path
