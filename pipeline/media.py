@@ -122,6 +122,26 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+class _InterruptHold:
+    """Set while the main thread starts an ffmpeg child (see `run_ffmpeg`)."""
+
+    active = False
+    pending = False
+
+
+_interrupt_hold = _InterruptHold()
+
+
+def hold_interrupt() -> bool:
+    """For a signal handler: True when the interrupt was held back because ffmpeg is being
+    started (run_ffmpeg raises it as soon as the child is known), False when the handler
+    should raise it now."""
+    if _interrupt_hold.active:
+        _interrupt_hold.pending = True
+        return True
+    return False
+
+
 def terminate_all_running() -> int:
     """Stop every ffmpeg this process started and refuse new ones until `allow_new_runs()`.
 
@@ -169,13 +189,28 @@ def run_ffmpeg(
     full: list[str] = []
 
     # Own process group: a terminal's Ctrl-C reaches only us, and we stop ffmpeg cleanly.
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    # An interrupt raised inside Popen (after the fork) would lose the child: while it
+    # starts, the CLI's signal handler holds the interrupt back for us to raise below.
+    holding = threading.current_thread() is threading.main_thread()
+    if holding:
+        _interrupt_hold.active = True
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except BaseException as exc:
+        if holding and _interrupt_hold.pending:  # no child to stop: deliver the interrupt now
+            _interrupt_hold.pending = False
+            raise KeyboardInterrupt from exc
+        raise
+    finally:
+        if holding:
+            _interrupt_hold.active = False
+
     def read_stderr() -> None:
         assert process.stderr is not None
         for raw in process.stderr:
@@ -198,6 +233,9 @@ def run_ffmpeg(
         # a helper thread starts) must still stop ffmpeg.
         with _running_lock:
             _running.add(process)
+        if holding and _interrupt_hold.pending:
+            _interrupt_hold.pending = False
+            raise KeyboardInterrupt
         stderr_thread.start()
         if stop is not None:
             threading.Thread(target=stop_when_asked, daemon=True).start()

@@ -21,7 +21,11 @@ class StopOnSignal:
         self._previous: dict[int, Any] = {}
 
     def _handle(self, _signum: int, _frame: object) -> None:
+        from pipeline.media import hold_interrupt
+
         self.requested = True
+        if hold_interrupt():
+            return  # ffmpeg is starting: the runner raises it once the child is known
         raise KeyboardInterrupt
 
     def __enter__(self) -> StopOnSignal:

@@ -15,6 +15,13 @@ from tests.integration.cli import leftovers, processes_mentioning
 from tests.media import make_clip
 
 
+def command_of(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return f"{pid} (gone)"
+
+
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # long enough that a slow-preset encode is still running when the signal arrives
@@ -50,4 +57,4 @@ def test_signal_stops_ffmpeg_and_removes_the_partial_file(long_clip: Path, tmp_p
     assert not partial.exists() and not out.exists()
     assert leftovers(tmp_path) == []  # the working folder went too
     time.sleep(0.2)
-    assert processes_mentioning(str(partial)) == []
+    assert processes_mentioning(str(partial)) == [], [command_of(pid) for pid in processes_mentioning(str(partial))]

@@ -81,3 +81,31 @@ def test_a_stop_event_ends_only_its_own_runs() -> None:
     assert outcome["other"] is None  # the other render's run finished normally
     with pytest.raises(Cancelled, match="not started"):
         run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-f", "null", "-"], stop=stop)
+
+
+def test_an_interrupt_while_ffmpeg_starts_is_held_then_stops_it() -> None:
+    """A Ctrl-C raised inside Popen would lose the child (it runs on, orphaned): while the
+    main thread starts ffmpeg, the signal handler holds the interrupt, and the runner
+    raises it once the child is known, stopping it."""
+    import subprocess as sp
+
+    from pipeline import media
+
+    started: list[sp.Popen[bytes]] = []
+    real_popen = sp.Popen
+
+    def popen_then_signal(*args: object, **kwargs: object) -> sp.Popen[bytes]:
+        process = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        started.append(process)
+        # the signal arrives while Popen has not yet returned: the handler is asked
+        assert media.hold_interrupt() is True
+        return process
+
+    media.subprocess.Popen = popen_then_signal  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(Cancelled, match="interrupted"):
+            run_ffmpeg(["-re", "-f", "lavfi", "-i", "sine", "-f", "null", "-"])
+    finally:
+        media.subprocess.Popen = real_popen  # type: ignore[attr-defined]
+    assert started and started[0].poll() is not None  # the child was stopped, not orphaned
+    assert media.hold_interrupt() is False  # outside a start nothing is held
