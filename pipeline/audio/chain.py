@@ -78,10 +78,7 @@ def build_measure_args(
     read instead of `path`'s audio."""
     chain = build_format_filters(settings) + cleanup_filters
     if sound is not None:
-        source = [
-            "-f", "f32le", "-ar", str(sound.sample_rate_hz), "-ac", str(sound.channels),
-            "-i", f"file:{sound.path.resolve()}", "-map", "0:a:0",
-        ]
+        source = [*sound.input_args(), "-map", "0:a:0"]
     else:
         source = [
             "-i", f"file:{path.resolve()}",

@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.meter import LoudnessMeter, LoudnessResult
+from pipeline.audio.sound import SoundSpool
 from pipeline.config import AudioSettings
 from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
@@ -63,8 +64,7 @@ def measure_pass(
 def build_spool_pass_args(spool_path: Path, settings: AudioSettings, filters: list[Filter]) -> list[str]:
     """A measuring pass over spooled sound: only `filters` (gain, limiter) run again."""
     return [
-        "-f", "f32le", "-ar", str(settings.sample_rate_hz), "-ac", str(settings.channels),
-        "-i", f"file:{spool_path.resolve()}",
+        *SoundSpool(spool_path, settings.channels, settings.sample_rate_hz).input_args(),
         "-af", format_filter_chain(filters) if filters else "anull",
         "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
     ]

@@ -60,6 +60,11 @@ class SoundSpool:
         """ffmpeg input options that read the spool (ffmpeg-python keyword form)."""
         return {"f": "f32le", "ar": self.sample_rate_hz, "ac": self.channels}
 
+    def input_args(self) -> list[str]:
+        """The same as an argument list, ending with the spool as ffmpeg's input."""
+        options = [item for key, value in self.input_options().items() for item in (f"-{key}", str(value))]
+        return [*options, "-i", f"file:{self.path.resolve()}"]
+
 
 def enhancer_channels(source_channels: int, settings: AudioSettings) -> int:
     """Mono stays mono (upmixed after the enhancer, not enhanced twice); more than two
