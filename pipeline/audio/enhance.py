@@ -49,7 +49,8 @@ class SpeechEnhancer:
         """Enhanced samples lined up with the input; fewer than given at the start."""
         block = self._as_block(samples)
         self._samples_in += len(block)
-        self._dry = np.concatenate([self._dry, block])
+        if self.strength < 1.0:  # the dry sound is only kept for the mix
+            self._dry = np.concatenate([self._dry, block])
         data = np.concatenate([self._pending, block])
         whole = len(data) - len(data) % self._frame
         self._pending = data[whole:]
@@ -104,10 +105,10 @@ class SpeechEnhancer:
             self._to_drop -= dropped
         wet = wet[: max(0, self._samples_in - self._samples_out)]
         count = len(wet)
-        dry, self._dry = self._dry[:count], self._dry[count:]
         self._samples_out += count
         if self.strength >= 1.0:
             return wet
+        dry, self._dry = self._dry[:count], self._dry[count:]
         return (self.strength * wet + (1.0 - self.strength) * dry).astype(np.float32)
 
 
