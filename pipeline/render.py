@@ -24,6 +24,7 @@ from pipeline.config import Job
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.output_lock import output_lock
+from pipeline.sources import check_output_not_source
 from pipeline.plan import (
     RenderPlan,
     build_picture_plan,
@@ -252,6 +253,7 @@ def run_render(
 ) -> RenderResult:
     """Render `job` to its output path. Leaves nothing behind on failure."""
     started = time.monotonic()
+    check_output_not_source(job)
     check_output_target(job.output_path, force=force)
     find_ffmpeg()
     with output_lock(job.output_path):

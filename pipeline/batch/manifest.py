@@ -12,7 +12,9 @@ A manifest (TOML) lists jobs, defines a pattern, or both:
 Problems in the manifest itself (unknown keys, bad values, a CSV that cannot be joined,
 duplicate names or outputs) are reported all at once (ConfigError, exit 3) and nothing
 runs. A job that cannot be loaded (its job file is missing or invalid, its preset is
-unknown) is a failed job, and the rest of the batch goes on.
+unknown) is a failed job, and the rest of the batch goes on. So is a job whose output
+is a file some job of the manifest reads (its own input, another job's inset, a card's
+audio), by path, symlink or hard link: rendering it would overwrite a source.
 
 Relative paths resolve against the manifest's folder.
 """
@@ -23,7 +25,7 @@ import csv
 import glob
 import os
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ from pipeline.config import (
     resolve_path,
 )
 from pipeline.errors import ConfigError, UsageError, WayfinderError
+from pipeline.sources import SourceIndex, job_sources
 from pipeline.youtube.metadata import parse_youtube_section
 
 MEDIA_SUFFIXES = frozenset({
@@ -311,6 +314,23 @@ def _check_unique(path: Path, jobs: list[BatchJob], problems: list[str]) -> None
             seen_outputs.setdefault(output, item.name)
 
 
+def refuse_source_overwrites(jobs: list[BatchJob]) -> list[BatchJob]:
+    """The jobs, with each one whose output is a source of any job turned into a failed
+    job naming both files. The job that reads the file still runs."""
+    index = SourceIndex()
+    for item in jobs:
+        if item.job is not None:
+            index.add(item.name, job_sources(item.job))
+    checked = []
+    for item in jobs:
+        clash = index.find(item.job.output_path) if item.job is not None else None
+        if clash is not None and item.job is not None:
+            message = clash.message(item.job.output_path, writer=item.name)
+            item = replace(item, job=None, load_error=f"{item.job.source}: {message}")
+        checked.append(item)
+    return checked
+
+
 def load_manifest(path: Path) -> BatchManifest:
     """Read and validate a manifest and load its jobs. Raises ConfigError listing every problem."""
     raw = read_toml(path, "manifest")
@@ -326,6 +346,7 @@ def load_manifest(path: Path) -> BatchManifest:
     if manifest.pattern is not None:
         jobs += _load_pattern(path, base_dir, manifest.pattern, problems, notes)
     _check_unique(path, jobs, problems)
+    jobs = refuse_source_overwrites(jobs)
     if problems:
         raise ConfigError(f"invalid manifest ({_problem_count(problems)})", file=path, problems=problems)
     report_dir = resolve_path(base_dir, manifest.report_dir) or base_dir

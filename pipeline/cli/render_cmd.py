@@ -15,6 +15,7 @@ from pipeline.cli.progress import progress_bar
 from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
 from pipeline.media import find_ffmpeg
+from pipeline.sources import check_output_not_source
 
 
 def load_render_job(target: Path, out: Optional[Path], preset: Optional[str]) -> config.Job:
@@ -49,6 +50,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.render import plan_job, run_render  # the engine loads only when used
 
         job = load_render_job(target, out, preset)
+        check_output_not_source(job)
         with StopOnSignal():
             if dry_run:
                 if job.output_path.exists() and not force:
