@@ -5,17 +5,25 @@ wheel). `run_ffmpeg()` runs an argument list (never a shell string) with
 `-nostdin -progress pipe:1 -nostats`, turns ffmpeg's progress lines into `Progress`
 events, keeps the tail of stderr for errors, and guarantees that no ffmpeg child outlives
 it: on an exception, Ctrl-C or SIGTERM the process is terminated and reaped.
+
+Each ffmpeg runs in a process group of its own (so a terminal's Ctrl-C reaches only
+Wayfinder, which stops ffmpeg cleanly), and stopping it signals that whole group. When
+Wayfinder itself is killed outright (SIGKILL, the OOM killer), nothing of ours runs: on
+Linux the kernel then kills ffmpeg for us (`PR_SET_PDEATHSIG`, set in the child before
+it executes ffmpeg), so no orphan keeps writing a partial file.
 Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
 import collections
+import ctypes
 import functools
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -108,18 +116,55 @@ def parse_progress_block(fields: dict[str, str], total_s: float | None) -> Progr
     )
 
 
+PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _die_with_parent() -> Callable[[], None] | None:
+    """A function for the child, between fork and exec, that asks the kernel to kill it
+    when its parent dies; None where the kernel has no such request."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    parent_pid = os.getpid()
+    kill = int(signal.SIGKILL)
+
+    def in_child() -> None:
+        # Nothing here may import or allocate much: other threads of the parent may hold
+        # locks that the forked child can never release. Everything was looked up above.
+        prctl(PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before the request was made
+            os._exit(1)
+
+    return in_child
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal ffmpeg's own process group (its pid, see `start_new_session`)."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # not our group after all (pid reused): signal the process only
+        process.send_signal(sig)
+
+
 def _terminate(process: subprocess.Popen[bytes]) -> None:
     """Stop ffmpeg: SIGTERM lets it close files; SIGKILL if it does not stop promptly."""
     if process.poll() is not None:
         return
     try:
-        process.send_signal(signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        process.kill()
+        _signal_group(process, signal.SIGKILL)
         process.wait()
-    except ProcessLookupError:
-        pass
 
 
 class _InterruptHold:
@@ -201,6 +246,7 @@ def run_ffmpeg(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_die_with_parent(),
         )
     except BaseException as exc:
         if holding and _interrupt_hold.pending:  # no child to stop: deliver the interrupt now

@@ -23,6 +23,7 @@ from pipeline import __version__
 from pipeline.config import Job
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
+from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.output_lock import output_lock
 from pipeline.sources import check_output_not_source
 from pipeline.plan import (
@@ -270,12 +271,18 @@ def _render_locked(
 ) -> RenderResult:
     if job.output_path.exists() and not force:  # another render may have finished it since the check
         raise OutputError("output exists; use --force to overwrite it", file=job.output_path)
+    # Holding the lock, anything partial for this output is a killed render's leftover.
+    swept = sweep_partials(partial_path_for(job.output_path)) + sweep_old_spools()
+    if swept and on_note is not None:
+        on_note(f"removed {len(swept)} leftover{'s' if len(swept) != 1 else ''} of an interrupted render: "
+                + ", ".join(path.name for path in swept))
     # The working files (decoded and enhanced sound, the encoded picture and track) live in
     # a private (0700) hidden folder beside the output: on the output's own disk, which
     # has room for the output, and named like a partial file so nothing mistakes it for one.
     with tempfile.TemporaryDirectory(
         prefix=f"{partial_path_for(job.output_path).name}-", dir=job.output_path.parent
     ) as work_dir:
+        write_owner(Path(work_dir))
         return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note)
 
 

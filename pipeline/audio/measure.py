@@ -2,9 +2,9 @@
 clean-up and the insets' mix, streamed from an audio-only ffmpeg pass straight into the
 loudness meter (memory independent of duration).
 
-The first pass can also spool the cleaned-up sound to a private temporary file, so the
-limiter's calibration passes only re-run the gain and limiter instead of decoding and
-cleaning up the whole programme again each time.
+The first pass can also spool the cleaned-up sound to a private file in the render's
+working folder, so the limiter's calibration passes only re-run the gain and limiter
+instead of decoding and cleaning up the whole programme again each time.
 """
 
 from __future__ import annotations
@@ -71,13 +71,14 @@ def build_spool_pass_args(spool_path: Path, settings: AudioSettings, filters: li
 
 
 @contextmanager
-def spool_file(duration_s: float | None) -> Iterator[tuple[Path, BinaryIO] | None]:
-    """A private (0600) temporary file for the cleaned-up sound, removed on the way out
-    whatever happens; None for programmes too long to spool."""
+def spool_file(duration_s: float | None, work_dir: Path) -> Iterator[tuple[Path, BinaryIO] | None]:
+    """A private (0600) file in the render's working folder for the cleaned-up sound,
+    removed on the way out whatever happens (and with the folder if the process is
+    killed); None for programmes too long to spool."""
     if duration_s is None or duration_s > MAX_SPOOL_S:
         yield None
         return
-    handle, name = tempfile.mkstemp(prefix="wayfinder-sound-", suffix=".f32")
+    handle, name = tempfile.mkstemp(prefix="measured-sound-", suffix=".f32", dir=work_dir)
     path = Path(name)
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -174,7 +174,7 @@ def prepare_audio(
             path, stream.index, settings, cleanup_filters + gain_filters, sound=main_sound
         )
     )
-    with spool_file(duration_s) as spool:
+    with spool_file(duration_s, work_dir) as spool:
         processed = measure_pass(
             args_for(sound, cleanup, []), settings, duration_s=duration_s, file=path,
             spool=spool[1] if spool else None, stop=stop,

@@ -217,16 +217,19 @@ def test_spooled_passes_rerun_only_the_gain_and_the_spool_is_private(tmp_path: P
     assert args[:7] == ["-f", "f32le", "-ar", "48000", "-ac", "2", "-i"]
     assert args[7] == f"file:{tmp_path / 'a b.f32'}"
     assert args[args.index("-af") + 1] == "volume=volume=3.000dB"
-    with spool_file(60.0) as spool:
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    with spool_file(60.0, work_dir) as spool:
         assert spool is not None
         path, stream = spool
+        assert path.parent == work_dir  # swept with the render's working folder if killed
         stream.write(b"\0" * 8)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert not path.exists()
-    with pytest.raises(KeyboardInterrupt), spool_file(60.0) as spool:
+    with pytest.raises(KeyboardInterrupt), spool_file(60.0, work_dir) as spool:
         assert spool is not None
         path = spool[0]
         raise KeyboardInterrupt
     assert not path.exists()
-    with spool_file(3 * 3600.0) as spool:  # hours: re-decoding is cheaper than gigabytes of spool
+    with spool_file(3 * 3600.0, work_dir) as spool:  # hours: re-decoding is cheaper than gigabytes of spool
         assert spool is None
