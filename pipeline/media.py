@@ -17,19 +17,18 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import collections
-import ctypes
 import functools
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import Cancelled, RenderError, ToolError
+from pipeline.lifeline import child_dies_with_us
 
 STDERR_TAIL_LINES = 12
 
@@ -114,35 +113,6 @@ def parse_progress_block(fields: dict[str, str], total_s: float | None) -> Progr
         speed_x=speed_x,
         done=fields.get("progress") == "end",
     )
-
-
-PR_SET_PDEATHSIG = 1
-
-
-@functools.cache
-def _die_with_parent() -> Callable[[], None] | None:
-    """A function for the child, between fork and exec, that asks the kernel to kill it
-    when its parent dies; None where the kernel has no such request."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    prctl.restype = ctypes.c_int
-    parent_pid = os.getpid()
-    kill = int(signal.SIGKILL)
-
-    def in_child() -> None:
-        # Nothing here may import or allocate much: other threads of the parent may hold
-        # locks that the forked child can never release. Everything was looked up above.
-        prctl(PR_SET_PDEATHSIG, kill, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the parent died before the request was made
-            os._exit(1)
-
-    return in_child
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
@@ -246,7 +216,7 @@ def run_ffmpeg(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=child_dies_with_us(),
         )
     except BaseException as exc:
         if holding and _interrupt_hold.pending:  # no child to stop: deliver the interrupt now

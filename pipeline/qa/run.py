@@ -20,6 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from pipeline.errors import InputError, WayfinderError
+from pipeline.lifeline import exit_when_gone
 from pipeline.qa.analyse import analyse_file, is_no_audio_stream
 from pipeline.qa.checks import check_file, unmeasured_file
 from pipeline.qa.model import FileResult, QaReport
@@ -130,15 +131,17 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _ignore_sigint() -> None:
-    # Workers leave Ctrl-C to the parent, which stops them all in one place.
+def _init_worker(wayfinder_pid: int) -> None:
+    # Workers leave Ctrl-C to Wayfinder, which stops them all in one place; and if it is
+    # killed outright, they end with it rather than wait for work forever.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_when_gone(wayfinder_pid)
 
 
 def _run_pool(files: list[Path], limits: QaLimits, workers: int, on_file_done: FileDone | None) -> list[FileResult]:
     results: list[FileResult | None] = [None] * len(files)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(),
-                               initializer=_ignore_sigint)
+                               initializer=_init_worker, initargs=(os.getpid(),))
     try:
         futures: dict[Future[FileResult], int] = {
             pool.submit(qa_file, str(path), limits): index for index, path in enumerate(files)

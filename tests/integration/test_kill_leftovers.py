@@ -104,3 +104,90 @@ def test_a_render_sweeps_what_a_killed_render_of_its_output_left(tmp_path: Path)
     assert not partial.exists() and not work_dir.exists()
     assert elsewhere.is_dir() and other_output.is_dir()
     assert not old_spool.exists() and new_spool.exists()
+
+
+def test_sigkill_of_qa_takes_its_worker_processes_with_it(tmp_path: Path) -> None:
+    # QA measures in worker processes forked by a multiprocessing fork server (a child of
+    # the command); each worker holds the server's "alive" pipe, so without help neither
+    # notices that the command was killed, and the workers wait on their queue forever.
+    from pipeline.media import find_ffmpeg
+
+    files = []
+    for index in (1, 2):
+        path = tmp_path / f"long{index}.wav"
+        subprocess.run([find_ffmpeg(), "-v", "error", "-f", "lavfi", "-i",
+                        f"sine=frequency={440 * index}:sample_rate=48000:duration=300",
+                        "-ac", "2", "-c:a", "pcm_s16le", str(path)], check=True)
+        files.append(path)
+    process = subprocess.Popen([sys.executable, "-m", "pipeline.cli.app", "qa", *map(str, files), "--jobs", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while time.monotonic() < deadline and len(_workers(process.pid)) < 2:
+            assert process.poll() is None, "QA ended before its two workers were running"
+            time.sleep(0.05)
+        assert len(_workers(process.pid)) >= 2, "expected two QA workers"
+        descendants = _descendants(process.pid)
+
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        gone_by = time.monotonic() + CHILD_GONE_S
+        while time.monotonic() < gone_by and _alive(descendants):
+            time.sleep(0.02)
+        assert _alive(descendants) == [], "QA's fork server or workers outlived the killed command"
+    finally:
+        kill_all(_alive(_descendants(process.pid)))
+
+
+def _workers(pid: int) -> list[int]:
+    """QA workers: processes forked by the fork server that `pid` started."""
+    servers = [child for child in _children(pid) if b"forkserver" in _cmdline(child)]
+    return [worker for server in servers for worker in _children(server)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _children(pid: int) -> list[int]:
+    return [child for child, parent in _parents().items() if parent == pid]
+
+
+def _parents() -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (children, grandchildren, ...), from /proc."""
+    parents = _parents()
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found
+
+
+def _alive(pids: list[int]) -> list[int]:
+    """The processes in `pids` still running (zombies waiting to be reaped are gone)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            alive.append(pid)
+    return alive
