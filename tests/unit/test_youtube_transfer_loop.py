@@ -38,6 +38,9 @@ class ScriptedInsert:
         self.sessions = 0
         self.expired_uris: set[str] = set()
 
+    def next_chunk_end_bytes(self) -> int:
+        return min(TOTAL, self.offset + CHUNK)
+
     def begin(self, on_session: Callable[[str], None]) -> None:
         self.events.append("begin")
         self._on_session = on_session
