@@ -144,7 +144,10 @@ def upload(
         from pipeline.queue.add import DEFAULT_QA_PRESET
         from pipeline.queue.gate import require_loudness
 
-        require_loudness(plan.video.path, plan.policy.preset or DEFAULT_QA_PRESET)
+        qa_preset = plan.policy.preset or DEFAULT_QA_PRESET
+        err_console.print(f"checking the loudness of {plan.video.path.name} against preset {qa_preset}",
+                          highlight=False, markup=False)
+        require_loudness(plan.video.path, qa_preset)
     _publish(plan, table, chunk_size_bytes=chunk_size_bytes, again=again, adopt=adopt, wait=wait,
              wait_timeout_s=wait_timeout_s, poll_interval_s=poll_interval_s, retries=retries, credentials=credentials,
              api_root=resolved_root, json_out=json_out)
