@@ -122,3 +122,33 @@ def test_adopt_refuses_a_video_that_is_not_on_the_channel(wf: WayfinderEnv, vide
     result = run_wayfinder(*upload_args(video, "--adopt", "nosuchvideo"))
     assert result.exit_code == 2 and "--adopt nosuchvideo" in result.stderr
     assert wf.server.videos == {} and wf.server.requests("upload_start") == []
+
+
+def test_the_queue_adopts_the_video_or_fails_the_item_naming_it(wf: WayfinderEnv, tmp_path: Path) -> None:
+    from tests.integration.test_queue_support import FAST_RUN, items, nav_args, random_video, title_for, wayfinder
+
+    found = random_video(tmp_path / "media" / "found.mp4", 3 * 256 * 1024, 1)
+    unclear = random_video(tmp_path / "media" / "unclear.mp4", 3 * 256 * 1024, 2)
+    assert wayfinder("queue", "add", found, *nav_args("A"), "--skip-qa", "--priority", "1").exit_code == 0
+    assert wayfinder("queue", "add", unclear, *nav_args("B"), "--skip-qa").exit_code == 0
+    other = wf.server.add_video(title_for("B"), unclear.read_bytes())  # uploaded by hand meanwhile
+    wf.server.add_fault("final_chunk", "drop_forget", status=410, times=2)
+
+    run = wayfinder("queue", "run", "--once", *FAST_RUN)
+    assert run.exit_code == 1, run.output  # one item failed
+    assert len(wf.server.requests("upload_start")) == 2 and len(wf.server.videos) == 3
+    by_video = {Path(item["video"]).name: item for item in items()}
+    adopted = by_video["found.mp4"]
+    assert adopted["state"] in {"processing", "done"} and adopted["video_id"] in wf.server.videos
+    assert wf.server.videos[adopted["video_id"]]["snippet"]["title"] == title_for("A")
+    stopped = by_video["unclear.mp4"]
+    [created] = set(wf.server.videos) - {other, adopted["video_id"]}
+    assert stopped["state"] == "failed" and created in stopped["reason"] and "unclear.mp4" in stopped["reason"]
+
+    # Settled by hand as the docs say, then the item finds the video in the ledger.
+    settle = run_wayfinder("upload", str(unclear), *nav_args("B"), "--skip-qa", "--adopt", created)
+    assert settle.exit_code == 0, settle.output
+    assert wayfinder("queue", "retry", str(stopped["id"])).exit_code == 0
+    assert wayfinder("queue", "run", "--once", *FAST_RUN).exit_code == 0
+    assert {Path(item["video"]).name: item for item in items()}["unclear.mp4"]["video_id"] == created
+    assert len(wf.server.requests("upload_start")) == 2 and len(wf.server.videos) == 3
