@@ -7,9 +7,10 @@ table says what is left) instead of uploading again. The upload record beside th
 (`VIDEO.youtube.json`) is consulted too: if the state store was lost or recreated, a
 record naming this content on this channel restores the ledger entry and the steps it
 says were done, so the file is not uploaded a second time (`--again` still does).
-A lost reply to the last chunk whose session is then gone is settled by
-`lost_reply.find_uploaded_video`; `--adopt VIDEO_ID` lets the producer settle it. A failed step does not stop the
-others; the record is always written, and the command then fails naming what to re-run.
+A lost reply to the last chunk whose session is then gone is settled by looking for the
+video (`lost_reply.find_uploaded_video`), or by the producer with `--adopt VIDEO_ID`.
+A failed step does not stop the others; the record is always written, and the command
+then fails naming what to re-run.
 Quota and authorization errors stop the remaining steps: the next ones would fail too.
 """
 
@@ -19,7 +20,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -174,7 +175,7 @@ def _publish_locked(
             video_path, file_sha256, channel_id, store, reporter)
     transfer: TransferResult | None = None
     if options.adopt_video_id is not None:
-        transfer = _adopt(options.adopt_video_id, client, channel_id, video_path, policy, sleep, on_retry)
+        transfer = _adopt(options.adopt_video_id, client, channel_id, policy, sleep, on_retry)
         video_id = str(transfer.video["id"])
         uploaded_at = now().isoformat(timespec="seconds")
         store.finish_upload(LedgerEntry(video_id=video_id, file_sha256=file_sha256, channel_id=channel_id,
@@ -195,12 +196,10 @@ def _publish_locked(
                                      notify_subscribers=plan.metadata.notify_subscribers)
         key = TransferKey(file_sha256=file_sha256, channel_id=channel_id, metadata_sha256=plan.metadata_sha256,
                           file_path=str(video_path.resolve()))
-        lost = LostUpload(file_name=video_path.name, title=str(plan.body["snippet"]["title"]),
-                          size_bytes=plan.video.size_bytes, session_started_at=now())
-
         def find_lost(session_started_at: datetime) -> dict[str, Any]:
-            return find_uploaded_video(client, replace(lost, session_started_at=session_started_at), policy,
-                                       sleep=sleep, on_retry=on_retry)
+            lost = LostUpload(file_name=video_path.name, title=str(plan.body["snippet"]["title"]),
+                              size_bytes=plan.video.size_bytes, session_started_at=session_started_at)
+            return find_uploaded_video(client, lost, policy, sleep=sleep, on_retry=on_retry)
 
         reporter.transfer_started(insert.size_bytes)
         try:
@@ -331,7 +330,7 @@ def _restore_from_record(video_path: Path, file_sha256: str, channel_id: str, st
     return entry
 
 
-def _adopt(video_id: str, client: YouTubeClient, channel_id: str, video_path: Path, policy: RetryPolicy,
+def _adopt(video_id: str, client: YouTubeClient, channel_id: str, policy: RetryPolicy,
            sleep: Callable[[float], None], on_retry: Callable[[TransientError, int, float], None]) -> TransferResult:
     """`--adopt VIDEO_ID`: the producer says this video is this file's upload; check it is on this channel."""
     video = call_with_retries(lambda: client.get_video(video_id, part="snippet,status,processingDetails"), policy,
