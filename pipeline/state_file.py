@@ -90,7 +90,7 @@ def state_error(path: Path, error: sqlite3.Error) -> StateError:
                                              and not _folder_writable(path)):
         return read_only(path)
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return StateError(f"the state database stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s "
+        return StateError(f"the state database stayed locked by another process for {BUSY_TIMEOUT_S:g} s "
                           "(a long `queue run`?); run the command again when it is done", file=path)
     if name.startswith("SQLITE_IOERR"):
         return StateError(f"the state database could not be read or written ({name}: {text}); check the disk",
