@@ -26,7 +26,6 @@ from typing import Any
 
 from pipeline.errors import StateError
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 30.0
 LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error on the state is taken for a full disk
 RESTORE_HINT = ("it was left as it is; restore a backup with `wayfinder state restore` (list them with "
@@ -47,13 +46,13 @@ def damaged(path: Path, detail: str) -> StateError:
 
 
 def disk_full(path: Path) -> StateError:
-    return StateError("the disk holding the state database is full (database or disk is full): free some space "
-                      "and run the command again; the change that did not fit was not saved", file=path)
+    return StateError("the disk holding the state folder is full (database or disk is full): free some space and "
+                      "run the command again; the change that did not fit was not saved", file=path)
 
 
 def read_only(path: Path) -> StateError:
-    return StateError(f"the state database cannot be written: its folder {path.parent} is read-only or not "
-                      "writable by this user; make it writable (or point WAYFINDER_STATE_DIR elsewhere)", file=path)
+    return StateError(f"cannot write in the state folder {path.parent} (a read-only file system, or not writable by "
+                      "this user): make it writable, or point WAYFINDER_STATE_DIR elsewhere", file=path)
 
 
 def _folder_writable(path: Path) -> bool:
@@ -215,14 +214,13 @@ def _create(path: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _check_header(path: Path) -> None:
-    """Refuse, before SQLite sees it, a file that cannot be a database (empty, bad header)."""
-    with open(path, "rb") as stream:
-        head = stream.read(len(SQLITE_MAGIC))
-    if not head:
+def _check_not_empty(path: Path) -> None:
+    """Refuse an empty file before SQLite sees it: SQLite would take it for a new database.
+    Only `stat`, never `open`: closing any descriptor of the file would drop the POSIX locks
+    that this process's SQLite connections hold on it, and another process could then fold
+    the WAL away under them. (A bad header is SQLite's to find: SQLITE_NOTADB.)"""
+    if path.stat().st_size == 0:
         raise damaged(path, "the file is empty: 0 bytes")
-    if head != SQLITE_MAGIC:
-        raise damaged(path, "it does not start with an SQLite header")
 
 
 def _stat_key(path: Path) -> tuple[int, int, int]:
@@ -260,7 +258,7 @@ def connect_state(path: Path, *, recheck: bool = False) -> GuardedConnection:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not os.path.lexists(path):
             _create(path)
-        _check_header(path)
+        _check_not_empty(path)
     except OSError as error:
         raise os_state_error(path, error) from error
     try:

@@ -20,8 +20,8 @@ import pytest
 from tests.integration.cli import wayfinder
 from tests.integration.state_files import assert_one_error_line, populate
 
-FULL = "the disk holding the state database is full"
-READ_ONLY = "the state database cannot be written"
+FULL = "the disk holding the state folder is full"
+READ_ONLY = "cannot write in the state folder"
 
 
 def _mount(*args: str) -> subprocess.CompletedProcess[str]:
