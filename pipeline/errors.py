@@ -124,3 +124,13 @@ class QuotaError(WayfinderError):
 
     exit_code = EXIT_TOOL_OR_CREDENTIALS
     fatal = True
+
+
+class StateError(WayfinderError):
+    """The state database (upload ledger, sessions, queue) cannot be used: damaged, on a full
+    disk, in a read-only folder, or locked too long (exit 4). Fatal: nothing that needs the
+    state may go on until someone fixes the machine, and a queue run must not mistake it for
+    a problem of one item (it would defer every item, exit 0, forever)."""
+
+    exit_code = EXIT_TOOL_OR_CREDENTIALS
+    fatal = True

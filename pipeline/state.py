@@ -6,19 +6,28 @@ holding it add bytes to an upload) in WAL mode so a reader never blocks the uplo
 Every change runs in a transaction (`BEGIN IMMEDIATE`), so a process killed at any
 moment leaves either the old or the new row, never half of one. Schema changes are
 numbered migrations tracked in `PRAGMA user_version`; append, never edit, a migration.
+Opening checks the file for damage and never creates a database over an existing file
+(`pipeline.state_file`); a store that changed it takes a backup when it closes
+(`pipeline.state_backup`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Self
+
+from pipeline.errors import StateError
+from pipeline.state_backup import backup_generations, write_backup
+from pipeline.state_file import connect_state, os_state_error
 
 STATE_FILE_NAME = "state.sqlite3"
 HASH_BLOCK_BYTES = 1024 * 1024
@@ -80,6 +89,11 @@ MIGRATIONS: list[str] = [
 ]
 
 
+# Paths of state databases with a change committed in this process since their last backup.
+_changed: set[str] = set()
+_changed_lock = threading.Lock()
+
+
 def utc_now_text() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -100,8 +114,11 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
         yield
         return
 
-    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as error:  # a read-only or full state folder: one line, not a traceback
+        raise os_state_error(lock_path, error) from error
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -144,31 +161,61 @@ class LedgerEntry:
 
 class SqliteStore:
     """One connection to the state database (WAL, synchronous writes, file mode 0600) and
-    its write transactions. Subclasses own their tables and create them in `_migrate`."""
+    its write transactions. Subclasses own their tables and create them in `_migrate`.
 
-    def __init__(self, path: Path) -> None:
+    Opening never creates a database over an existing file and refuses a damaged one
+    (`pipeline.state_file`); every sqlite3 error is a StateError naming the file. Closing a
+    store after a change was committed takes a backup (`pipeline.state_backup`), unless
+    `backups` is False (a helper connection of a process whose main store backs up)."""
+
+    def __init__(self, path: Path, *, recheck: bool = False, backups: bool = True) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            # Create it 0600 before sqlite does, so it is never readable by others.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        self._backups = backups
+        self._db = connect_state(path, recheck=recheck)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
-    def open(cls, directory: Path | None = None) -> Self:
+    def open(cls, directory: Path | None = None, *, recheck: bool = False) -> Self:
         if directory is None:
             from pipeline.paths import state_dir
 
             directory = state_dir()
-        return cls(Path(directory) / STATE_FILE_NAME)
+        return cls(Path(directory) / STATE_FILE_NAME, recheck=recheck)
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            if self._backups:
+                self.back_up_if_changed()
+        finally:
+            self._db.close()
+
+    def back_up_if_changed(self) -> Path | None:
+        """Back up the database if any store in this process committed a change since the
+        last backup. A backup that cannot be written is a warning, not a failure: the
+        change itself is saved."""
+        key = str(self.path)
+        with _changed_lock:
+            if key not in _changed:
+                return None
+            _changed.discard(key)
+        try:
+            return self.back_up()
+        except StateError as error:
+            logging.getLogger(__name__).warning("warning: could not back up the state database: %s",
+                                                error.one_line())
+            return None
+
+    def back_up(self) -> Path | None:
+        """Write a backup now (None when backups are turned off); StateError if it cannot."""
+        return write_backup(self._db, self.path, backup_generations())
 
     def __enter__(self) -> Self:
         return self
@@ -180,12 +227,19 @@ class SqliteStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; the lock is taken at the start so two writers never interleave."""
         self._db.execute("BEGIN IMMEDIATE")
+        changes_before = self._db.total_changes
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite may already have rolled back (a full disk does): then there is nothing to undo.
+            if self._db.in_transaction:
+                with suppress(StateError):
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        if self._db.total_changes != changes_before:  # rows written: worth a backup when the store closes
+            with _changed_lock:
+                _changed.add(str(self.path))
 
     def _migrate(self) -> None:
         raise NotImplementedError

@@ -318,7 +318,7 @@ def run(
         retry=RetrySettings(retry_delay_s=retry_delay_s, upload_limit_wait_s=upload_limit_wait_h * 3600),
         publish=PublishOptions(chunk_size_bytes=chunk_kib * 1024, retry=RetryPolicy.from_env(max_attempts=retries)),
     )
-    with StopOnSignal() as stop, StateStore.open() as state, QueueStore.open() as store:
+    with StopOnSignal() as stop, StateStore.open(recheck=True) as state, QueueStore.open() as store:
         runner = QueueRunner(queue=store, state=state, table=table, options=options, connect=connect,
                              reporter=ConsoleReporter(), log=_say, clock=clock_from_env(),
                              stop_requested=lambda: stop.requested)

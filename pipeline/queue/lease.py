@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from pipeline.state_file import os_state_error
+
 LOCK_PREFIX = "queue-runner-"
 
 
@@ -47,8 +49,11 @@ class RunnerLock:
             import fcntl
         except ImportError:  # not POSIX: leases simply wait for their expiry
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as error:  # a read-only or full state folder: one line, not a traceback
+            raise os_state_error(self.path, error) from error
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh random id: nobody else has it
         self._fd = fd
         return self
@@ -83,3 +88,15 @@ def runner_alive(state_dir: Path, runner_id: str, host: str | None) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def live_runners(state_dir: Path) -> list[str]:
+    """Ids of the runners alive on this machine now (each holds its lock file)."""
+    folder = state_dir / "locks"
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.name.startswith(LOCK_PREFIX) and p.suffix == ".lock")
+    except OSError:
+        return []
+    host = socket.gethostname()
+    return [runner_id for runner_id in (name[len(LOCK_PREFIX):-len(".lock")] for name in names)
+            if runner_alive(state_dir, runner_id, host)]

@@ -123,24 +123,31 @@ class LeaseKeeper:
         self._args = (db_path, item_id, identity, lease_s, clock)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{item_id}", daemon=True)
+        self.error: WayfinderError | None = None
 
     def _run(self) -> None:
         db_path, item_id, identity, lease_s, clock = self._args
-        store = QueueStore(db_path)
         try:
-            while not self._stop.wait(lease_s / 3):
-                if not store.renew(item_id, identity, clock(), lease_s):
-                    return  # no longer ours (released, finished, or taken over): nothing to keep
-        finally:
-            store.close()
+            # No backups from here: the runner's own store backs up what it changed.
+            store = QueueStore(db_path, backups=False)
+            try:
+                while not self._stop.wait(lease_s / 3):
+                    if not store.renew(item_id, identity, clock(), lease_s):
+                        return  # no longer ours (released, finished, or taken over): nothing to keep
+            finally:
+                store.close()
+        except WayfinderError as error:  # the state database failed under us: the runner reports it
+            self.error = error
 
     def __enter__(self) -> LeaseKeeper:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        if self.error is not None and exc_type is None:
+            raise self.error
 
 
 def _local(moment: datetime) -> str:
@@ -186,6 +193,7 @@ class QueueRunner:
                     if not self.options.watch:
                         return self.summary
                     visited.clear()
+                    self.queue.back_up_if_changed()  # a long watch keeps backups as fresh as its idle times
                     self._idle()
                     continue
                 visited.add(claim.item.id)

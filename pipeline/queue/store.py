@@ -156,10 +156,10 @@ def _never_alive(_runner: str, _host: str | None) -> bool:
 class QueueStore(SqliteStore):
     """The queue tables. Open with `QueueStore.open()`; use as a context manager."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, recheck: bool = False, backups: bool = True) -> None:
         # The state store creates the file (mode 0600, WAL) and its own tables first.
-        StateStore(path).close()
-        super().__init__(path)
+        StateStore(path, recheck=recheck, backups=backups).close()
+        super().__init__(path, backups=backups)
 
     @property
     def state_dir(self) -> Path:
