@@ -56,7 +56,7 @@ def test_queue_add_and_upload_refuse_a_damaged_state_before_sending_anything(wf:
 
     added = wayfinder("queue", "add", video, "--template", "navigation", *NAV_VARS, "--skip-qa")
     assert_one_error_line(added, state_file, DAMAGED)
-    uploaded = wayfinder("upload", video, "--template", "navigation", *NAV_VARS)
+    uploaded = wayfinder("upload", video, "--template", "navigation", *NAV_VARS, "--skip-qa")
     assert_one_error_line(uploaded, state_file, DAMAGED)
     assert wf.server.videos == {}  # without the duplicate ledger, an upload could make a second video
     assert state_file.read_bytes() == damaged
