@@ -38,6 +38,7 @@ from pipeline.plan import (
     sound_path_for,
 )
 from pipeline.probe import MediaInfo, probe
+from pipeline.programme import load_programme
 from pipeline.state import sha256_of_file
 from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
@@ -105,21 +106,19 @@ class PictureStart:
             self.light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
 
 
-def start_job(job: Job) -> PictureStart:
-    """Probe, start the light analysis (on a worker thread), check the insets and make
-    the cards."""
-    info = probe(job.main_path)
-    if info.video is None and container_for(job.output_path)[1] and not info.audio:
-        raise InputError("no video or audio stream to render", file=job.main_path)
+def start_job(job: Job, work_dir: Path) -> PictureStart:
+    """Probe (the input, or every take), start the light analysis (on a worker thread),
+    check the insets and make the cards."""
+    info, edit = load_programme(job, work_dir)
     edits_picture = info.video is not None and has_video_edits(job)
-    light_task = start_light_analysis(job, info) if edits_picture else None
+    light_task = start_light_analysis(job, info, edit) if edits_picture else None
     try:
-        prep = PicturePrep()
+        prep = PicturePrep(edit=edit)
         if edits_picture:
             assert info.video is not None
             size_px, _ = build_output_size(info.video, job.settings.video)
             fps, _ = build_output_fps(info.video, job.settings.video)
-            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
+            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None, edit=edit)
     except BaseException:
         if light_task is not None:
             light_task.cancel()
@@ -148,7 +147,7 @@ def plan_job(
         with tempfile.TemporaryDirectory(prefix="wayfinder-plan-") as temporary:
             return plan_job(job, on_note=on_note, work_dir=Path(temporary))
     note = on_note or (lambda _text: None)
-    start = start_job(job)
+    start = start_job(job, work_dir)
     try:
         audio_prep, notes = plan_sound(job, start.info, start.prep, work_dir)
         prep = start.with_light()
@@ -174,8 +173,15 @@ def plan_sound(
             raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
         notes.append("no audio stream: video rendered without audio, loudness skipped")
         return None, notes
+    if prep.edit is not None:
+        from pipeline.audio.takes import build_edited_sound_args
+
+        # The takes' sound, cut and joined as the picture is, becomes the programme's
+        # sound file (`info.path`): everything below treats it as the job's sound.
+        run_ffmpeg(build_edited_sound_args(prep.edit, audio_settings, info.path), total_s=info.duration_s,
+                   what="edited sound", file=job.source or job.main_path, stop=stop)
     audio_prep = prepare_audio(
-        job.main_path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
+        info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
         programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
     )
     notes.extend(audio_prep.notes)
@@ -339,7 +345,7 @@ def _plan_and_run(
     """The picture encodes while the sound is made beside it on a worker thread; then the
     two are muxed (both copied) into the partial file, which is checked and renamed."""
     note = on_note or (lambda _text: None)
-    start = start_job(job)
+    start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
     picture_duration_s = info.duration_s + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
