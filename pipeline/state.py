@@ -114,7 +114,11 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class UploadSession:
-    """A resumable session recorded before its first byte was sent."""
+    """A resumable session recorded before its first byte was sent.
+
+    `bytes_confirmed` is what the server confirmed, or `file_size_bytes` once the last
+    chunk has gone out (its reply may be lost: see pipeline/youtube/upload.py).
+    `created_at` (UTC, RFC 3339) is when the session began; set by the store."""
 
     file_sha256: str
     channel_id: str
@@ -123,6 +127,7 @@ class UploadSession:
     session_uri: str
     file_path: str
     bytes_confirmed: int
+    created_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,7 @@ class StateStore(SqliteStore):
             file_sha256=row["file_sha256"], channel_id=row["channel_id"],
             file_size_bytes=row["file_size_bytes"], metadata_sha256=row["metadata_sha256"],
             session_uri=row["session_uri"], file_path=row["file_path"],
-            bytes_confirmed=row["bytes_confirmed"],
+            bytes_confirmed=row["bytes_confirmed"], created_at=row["created_at"],
         )
 
     def save_session(self, session: UploadSession) -> None:

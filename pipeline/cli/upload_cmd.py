@@ -1,7 +1,9 @@
 """`wayfinder upload`: publish one video to YouTube (a thin shell over pipeline.youtube).
 
-Everything is rendered and validated before credentials are read or a request is made;
-`--dry-run` stops there and prints the exact requests and their quota cost as JSON.
+Everything is rendered and validated (the file probed as a render probes its inputs) and
+the loudness gate the queue applies is passed (unless `--skip-qa`) before credentials are
+read or a request is made; `--dry-run` stops before the gate and prints the exact
+requests and their quota cost as JSON.
 Progress goes to stderr, the result (or `--json` record) to stdout.
 """
 
@@ -103,6 +105,8 @@ def upload(
     poll_interval_s: float = typer.Option(15.0, "--poll-interval-s", help="Seconds between processing polls."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the exact requests and their quota cost; send nothing."),
     again: bool = typer.Option(False, "--again", help="Upload even if this file is already on the channel."),
+    adopt: str | None = typer.Option(None, "--adopt", metavar="VIDEO_ID", help="Record this channel's video VIDEO_ID as the upload of this file (after a lost reply), then finish thumbnail, captions and playlist; nothing is uploaded."),
+    skip_qa: bool = typer.Option(False, "--skip-qa", help="Upload without the loudness QA gate (a passing render report, or a passing measurement now)."),
     json_out: bool = typer.Option(False, "--json", help="Print the upload record as JSON on stdout."),
     credentials: Path | None = typer.Option(None, "--credentials", help="Authorized-user JSON (default: $WAYFINDER_CREDENTIALS, else the config folder)."),
     api_root: str | None = typer.Option(None, "--api-root", help="Base URL replacing https://youtube.googleapis.com/ (default: $WAYFINDER_YOUTUBE_API_ROOT)."),
@@ -131,12 +135,22 @@ def upload(
     plan = build_upload_plan(video, job_file=job, overrides=overrides, now=datetime.now(timezone.utc))
     table = load_quota_table()
     chunk_size_bytes = chunk_kib * 1024
+    if adopt is not None and (again or not adopt.strip()):
+        raise UsageError("--adopt VIDEO_ID names the video this file already is; it cannot go with --again")
     if dry_run:
         _dry_run(plan, chunk_size_bytes, wait, table)
         return
-    _publish(plan, table, chunk_size_bytes=chunk_size_bytes, again=again, wait=wait, wait_timeout_s=wait_timeout_s,
-             poll_interval_s=poll_interval_s, retries=retries, credentials=credentials, api_root=resolved_root,
-             json_out=json_out)
+    if not skip_qa and adopt is None:
+        from pipeline.queue.add import DEFAULT_QA_PRESET
+        from pipeline.queue.gate import require_loudness
+
+        qa_preset = plan.policy.preset or DEFAULT_QA_PRESET
+        err_console.print(f"checking the loudness of {plan.video.path.name} against preset {qa_preset}",
+                          highlight=False, markup=False)
+        require_loudness(plan.video.path, qa_preset)
+    _publish(plan, table, chunk_size_bytes=chunk_size_bytes, again=again, adopt=adopt, wait=wait,
+             wait_timeout_s=wait_timeout_s, poll_interval_s=poll_interval_s, retries=retries, credentials=credentials,
+             api_root=resolved_root, json_out=json_out)
 
 
 def _dry_run(plan: UploadPlan, chunk_size_bytes: int, wait: bool, table: QuotaTable) -> None:
@@ -153,7 +167,8 @@ def _dry_run(plan: UploadPlan, chunk_size_bytes: int, wait: bool, table: QuotaTa
                               wait=wait, table=table))
 
 
-def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, again: bool, wait: bool, wait_timeout_s: float,
+def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, again: bool, adopt: str | None, wait: bool,
+             wait_timeout_s: float,
              poll_interval_s: float, retries: int, credentials: Path | None, api_root: str | None,
              json_out: bool) -> None:
     from pipeline.state import StateStore
@@ -169,7 +184,8 @@ def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, agai
     if warning:
         reporter.warn(warning)
     token_before = creds.token
-    options = PublishOptions(chunk_size_bytes=chunk_size_bytes, again=again, wait=wait, wait_timeout_s=wait_timeout_s,
+    options = PublishOptions(chunk_size_bytes=chunk_size_bytes, again=again, adopt_video_id=adopt and adopt.strip(),
+                             wait=wait, wait_timeout_s=wait_timeout_s,
                              poll_interval_s=poll_interval_s, retry=RetryPolicy.from_env(max_attempts=retries))
     with StateStore.open() as store:
         client = YouTubeClient(creds, api_root=api_root, on_call=quota_recorder(store, table))
@@ -182,7 +198,8 @@ def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, agai
     if json_out:
         _print_json(outcome.record)
         return
-    what = "already on YouTube" if outcome.duplicate else "uploaded"
+    adopted = (outcome.record.get("transfer") or {}).get("adopted")
+    what = "already on YouTube" if outcome.duplicate else "found on YouTube" if adopted else "uploaded"
     privacy = plan.body["status"]["privacyStatus"]
     out_console.print(f"{plan.video.path.name}: {what}: {outcome.url} ({privacy}); record: {outcome.record_path}",
                       highlight=False, markup=False)

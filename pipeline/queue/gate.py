@@ -10,6 +10,9 @@
    (`output.sha256`); otherwise the file is measured now with `pipeline.qa` (or, if that
    is not installed, with the loudness meter). Only loudness decides here: the full QA
    report (`wayfinder qa`) covers silence, clipping, hum and the rest.
+
+`wayfinder upload` applies the same loudness gate before it reads credentials
+(`require_loudness`), so a raw recording is not published by a direct upload either.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import EXIT_FAILED, WayfinderError
 from pipeline.state import sha256_of_file
 
 # R128 allows +-1 LU where exact normalization is not feasible; used when pipeline.qa
@@ -152,3 +156,25 @@ def check_loudness(video: Path, file_sha256: str, preset: str) -> GateVerdict:
         reason = f"QA ({source}, preset {preset}): " + "; ".join(problems)
     return GateVerdict(passed=not problems, reason=reason, source=source, integrated_lufs=integrated,
                        true_peak_dbtp=peak, file_sha256=file_sha256)
+
+
+class QaGateError(WayfinderError):
+    """The file fails the loudness gate and `--skip-qa` was not given (exit 1, as failed QA)."""
+
+    exit_code = EXIT_FAILED
+
+
+def require_loudness(video: Path, preset: str) -> GateVerdict:
+    """The gate's verdict on `video`, or QaGateError saying which report failed or is missing."""
+    from pipeline.youtube.record import render_report_candidates
+
+    verdict = check_loudness(video, sha256_of_file(video), preset)
+    if verdict.passed:
+        return verdict
+    if verdict.source == "measured":
+        report = render_report_candidates(video)[0].name
+        where = f"no render report of this exact file ({report}), so it was measured now and fails"
+    else:
+        where = f"its {verdict.source} fails"
+    raise QaGateError(f"not uploaded: {where} the loudness gate: {verdict.reason}; render it with `wayfinder render` "
+                      "(or fix the audio), or upload anyway with --skip-qa", file=video.name)

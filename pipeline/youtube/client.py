@@ -38,6 +38,7 @@ from pipeline.youtube.errors import (
     AuthorizationError,
     SessionExpiredError,
     TransientError,
+    YouTubeRequestError,
     error_from_response,
 )
 
@@ -126,6 +127,11 @@ class ResumableInsert:
         self._request.resumable_uri = session_uri
         self._request.resumable_progress = offset_bytes
         self.session_uri = session_uri
+
+    def next_chunk_end_bytes(self) -> int:
+        """Where the next chunk sent would end: the file's size when it is the last one."""
+        assert self._request is not None, "begin() or resume() first"
+        return min(self.size_bytes, int(self._request.resumable_progress) + int(self._media.chunksize()))
 
     def send_next_chunk(self) -> tuple[int, dict[str, Any] | None]:
         """Send one chunk: (bytes the server holds, the video resource once complete)."""
@@ -251,6 +257,25 @@ class YouTubeClient:
         request = self.service.playlistItems().list(part="snippet", playlistId=playlist_id, videoId=video_id)
         items = self._execute("playlistItems.list", request).get("items") or []
         return dict(items[0]) if items else None
+
+    def uploads_playlist_id(self) -> str:
+        """The id of the playlist YouTube keeps of every video uploaded to the authorized channel."""
+        request = self.service.channels().list(part="contentDetails", mine=True)
+        items = self._execute("channels.list", request).get("items") or []
+        uploads = (items[0].get("contentDetails", {}).get("relatedPlaylists", {}).get("uploads") if items else None)
+        if not uploads:
+            raise YouTubeRequestError("YouTube did not name this channel's uploads playlist (channels.list)")
+        return str(uploads)
+
+    def recent_uploads(self, playlist_id: str, max_results: int = 50) -> list[dict[str, Any]]:
+        """The first page (newest first) of the uploads playlist, with snippet and contentDetails."""
+        request = self.service.playlistItems().list(part="snippet,contentDetails", playlistId=playlist_id,
+                                                    maxResults=max_results)
+        return list(self._execute("playlistItems.list", request).get("items") or [])
+
+    def list_videos(self, video_ids: list[str], part: str) -> list[dict[str, Any]]:
+        request = self.service.videos().list(part=part, id=",".join(video_ids))
+        return list(self._execute("videos.list", request).get("items") or [])
 
     def get_video(self, video_id: str, part: str = "status,processingDetails") -> dict[str, Any] | None:
         items = self._execute("videos.list", self.service.videos().list(part=part, id=video_id)).get("items") or []

@@ -3,8 +3,14 @@ processing wait, and the upload record.
 
 Each step after the transfer is recorded in the state store when done, so a re-run of
 the same command finishes what is missing (the ledger says the video exists, the steps
-table says what is left) instead of uploading again. A failed step does not stop the
-others; the record is always written, and the command then fails naming what to re-run.
+table says what is left) instead of uploading again. The upload record beside the file
+(`VIDEO.youtube.json`) is consulted too: if the state store was lost or recreated, a
+record naming this content on this channel restores the ledger entry and the steps it
+says were done, so the file is not uploaded a second time (`--again` still does).
+A lost reply to the last chunk whose session is then gone is settled by looking for the
+video (`lost_reply.find_uploaded_video`), or by the producer with `--adopt VIDEO_ID`.
+A failed step does not stop the others; the record is always written, and the command
+then fails naming what to re-run.
 Quota and authorization errors stop the remaining steps: the next ones would fail too.
 """
 
@@ -19,11 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.errors import CredentialsError, QuotaError, WayfinderError
+from pipeline.errors import CredentialsError, QuotaError, UsageError, WayfinderError
 from pipeline.state import LedgerEntry, LockBusy, StateStore
 from pipeline.youtube.calls import describe_requests
 from pipeline.youtube.client import OnCall, YouTubeClient
 from pipeline.youtube.errors import TransientError, YouTubeRequestError
+from pipeline.youtube.lost_reply import LostUpload, find_uploaded_video
 from pipeline.youtube.plan import UploadPlan
 from pipeline.youtube.playlists import add_to_playlist
 from pipeline.youtube.quota import QuotaTable, format_reset, quota_day
@@ -61,6 +68,7 @@ class SilentReporter:
 class PublishOptions:
     chunk_size_bytes: int = DEFAULT_CHUNK_BYTES
     again: bool = False
+    adopt_video_id: str | None = None  # the producer says this video is the upload of this file
     wait: bool = False
     wait_timeout_s: float = 3600.0
     poll_interval_s: float = 15.0
@@ -161,9 +169,20 @@ def _publish_locked(
     video_path = plan.video.path
     policy = options.retry
     channel_id = str(channel["id"])
-    existing = None if options.again else store.find_upload(file_sha256, channel_id)
+    existing = None
+    if not options.again and options.adopt_video_id is None:
+        existing = store.find_upload(file_sha256, channel_id) or _restore_from_record(
+            video_path, file_sha256, channel_id, store, reporter)
     transfer: TransferResult | None = None
-    if existing is not None:
+    if options.adopt_video_id is not None:
+        transfer = _adopt(options.adopt_video_id, client, channel_id, policy, sleep, on_retry)
+        video_id = str(transfer.video["id"])
+        uploaded_at = now().isoformat(timespec="seconds")
+        store.finish_upload(LedgerEntry(video_id=video_id, file_sha256=file_sha256, channel_id=channel_id,
+                                        file_path=str(video_path.resolve()), title=plan.metadata.title,
+                                        uploaded_at=uploaded_at))
+        reporter.info(f"{video_path.name} recorded as {watch_url(video_id)} (--adopt); nothing was uploaded")
+    elif existing is not None:
         video_id = existing.video_id
         reporter.info(
             f"{video_path.name} is already on YouTube as {watch_url(video_id)} (uploaded {existing.uploaded_at}, "
@@ -177,10 +196,16 @@ def _publish_locked(
                                      notify_subscribers=plan.metadata.notify_subscribers)
         key = TransferKey(file_sha256=file_sha256, channel_id=channel_id, metadata_sha256=plan.metadata_sha256,
                           file_path=str(video_path.resolve()))
+        def find_lost(session_started_at: datetime) -> dict[str, Any]:
+            lost = LostUpload(file_name=video_path.name, title=str(plan.body["snippet"]["title"]),
+                              size_bytes=plan.video.size_bytes, session_started_at=session_started_at)
+            return find_uploaded_video(client, lost, policy, sleep=sleep, on_retry=on_retry)
+
         reporter.transfer_started(insert.size_bytes)
         try:
             transfer = run_transfer(insert, store, key, policy, sleep=sleep,
-                                    on_progress=reporter.transfer_progress, notify=reporter.warn)
+                                    on_progress=reporter.transfer_progress, notify=reporter.warn,
+                                    find_lost=find_lost, upload_anyway=options.again)
         finally:
             reporter.transfer_finished()
             insert.close()
@@ -189,7 +214,7 @@ def _publish_locked(
         store.finish_upload(LedgerEntry(video_id=video_id, file_sha256=file_sha256, channel_id=channel_id,
                                         file_path=str(video_path.resolve()), title=plan.metadata.title,
                                         uploaded_at=uploaded_at))
-        reporter.info(f"uploaded as {watch_url(video_id)}")
+        reporter.info(f"{'found the upload' if transfer.adopted else 'uploaded'} as {watch_url(video_id)}")
 
     done = {step: _load_detail(detail) for step, detail in store.steps_done(video_id).items()}
     results: dict[str, Any] = {}
@@ -242,6 +267,8 @@ def _publish_locked(
         "transfer": None if transfer is None else {
             "resumed_from_bytes": transfer.resumed_from_bytes, "retries": transfer.retries,
             "sessions_started": transfer.sessions_started,
+            "adopted": ("--adopt" if options.adopt_video_id else "found after the reply to the last chunk was lost")
+            if transfer.adopted else None,
             "status": transfer.video.get("status", {}),
         },
         "duplicate_of_earlier_upload": existing is not None,
@@ -277,6 +304,44 @@ def _publish_locked(
             "run the same command again to finish (the video is not uploaded twice)"
         )
     return outcome
+
+
+def _restore_from_record(video_path: Path, file_sha256: str, channel_id: str, store: StateStore,
+                         reporter: Reporter) -> LedgerEntry | None:
+    """The upload the record beside the file names, put back in the ledger with the steps it
+    says were done; None if there is no record of this content on this channel."""
+    record = read_record(video_path)
+    if not record or not record.get("video_id") or record.get("channel_id") != channel_id:
+        return None
+    if (record.get("file") or {}).get("sha256") != file_sha256:
+        return None
+    body = (record.get("request") or {}).get("body") or {}
+    entry = LedgerEntry(video_id=str(record["video_id"]), file_sha256=file_sha256, channel_id=channel_id,
+                        file_path=str(video_path.resolve()), title=str((body.get("snippet") or {}).get("title", "")),
+                        uploaded_at=str(record.get("uploaded_at") or ""))
+    store.finish_upload(entry)
+    for step in STEPS:
+        result = record.get(step)
+        if isinstance(result, dict) and "error" not in result:
+            store.mark_step_done(entry.video_id, step, json.dumps(
+                {key: value for key, value in result.items() if key != "done_earlier"}))
+    reporter.warn(f"the state store did not know {video_path.name}, but its upload record "
+                  f"{record_file(video_path).name} does: restored it from there")
+    return entry
+
+
+def _adopt(video_id: str, client: YouTubeClient, channel_id: str, policy: RetryPolicy,
+           sleep: Callable[[float], None], on_retry: Callable[[TransientError, int, float], None]) -> TransferResult:
+    """`--adopt VIDEO_ID`: the producer says this video is this file's upload; check it is on this channel."""
+    video = call_with_retries(lambda: client.get_video(video_id, part="snippet,status,processingDetails"), policy,
+                              sleep=sleep, on_retry=on_retry)
+    if video is None:
+        raise UsageError(f"--adopt {video_id}: YouTube has no such video (or it is not visible to this channel)")
+    owner = (video.get("snippet") or {}).get("channelId")
+    if owner != channel_id:
+        raise UsageError(f"--adopt {video_id}: that video belongs to channel {owner}, not to the authorized "
+                         f"channel {channel_id}")
+    return TransferResult(video, None, 0, 0, adopted=True)
 
 
 def _load_detail(detail: str) -> dict[str, Any]:

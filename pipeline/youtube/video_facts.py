@@ -1,7 +1,10 @@
 """The few facts about the video file the publishing step needs: size and duration.
 
-Duration comes from PyAV (no ffprobe binary). A file PyAV cannot open has no known
-duration; checks that need one report that instead of guessing.
+The file is probed first with the same checks a render applies to its inputs
+(`pipeline.probe`: not media, corrupt or truncated, too short), and it must have a
+picture: a file YouTube would reject or fail to process is refused here, before any
+quota is spent or anything is queued (InputError naming the file, exit 3).
+Duration comes from PyAV (no ffprobe binary).
 """
 
 from __future__ import annotations
@@ -22,7 +25,17 @@ class VideoFacts:
     mimetype: str
 
 
+def check_uploadable(path: Path) -> None:
+    """Raise InputError if `path` is not a video a render would accept as input."""
+    from pipeline.errors import InputError
+    from pipeline.probe import probe
+
+    if probe(path).video is None:
+        raise InputError("no video stream: YouTube needs a picture (this is audio only)", file=path)
+
+
 def read_video_facts(path: Path) -> VideoFacts:
+    check_uploadable(path)
     size_bytes = path.stat().st_size
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if not mimetype.startswith("video/"):

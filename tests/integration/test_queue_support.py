@@ -2,17 +2,21 @@
 
 The `queue` command is registered on a fresh Typer app through its public `register`
 hook (as `pipeline.cli.app` does) and run in-process; the process tests run the real
-`python -m pipeline.cli.app` instead. Test videos for the transfer tests are random
-bytes (distinct content, so the duplicate ledger keeps them apart, and any corruption on
-the way shows in the sha256); the QA tests make real media with ffmpeg.
+`python -m pipeline.cli.app` instead. Test videos for the transfer tests are a tiny real
+clip padded with random bytes (distinct content, so the duplicate ledger keeps them apart,
+and any corruption on the way shows in the sha256; real media, because `queue add` probes
+it); the QA tests make real media with ffmpeg.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import os
 import random
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +59,33 @@ def title_for(building: str) -> str:
     return f"How to find Radiology – {building}, floor 2"
 
 
+@functools.cache
+def _tiny_clip() -> bytes:
+    """A real 30 s MP4 (32x32 grey, 2 fps, MPEG-4 Part 2, written by PyAV): small, and long
+    enough for caption files that end within the first 30 s."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=2)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for index in range(60):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 64 + index, dtype=np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
 def random_video(path: Path, size_bytes: int, seed: int) -> Path:
+    """A real video that `queue add` probes, of exactly `size_bytes` (at least the clip's few
+    KiB), with distinct content per seed: the clip followed by an MP4 `free` box of random
+    bytes, which players and demuxers skip."""
+    clip = _tiny_clip()
+    box_bytes = max(16, size_bytes - len(clip))
+    payload = random.Random(seed).randbytes(box_bytes - 8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(random.Random(seed).randbytes(size_bytes))
+    path.write_bytes(clip + struct.pack(">I", box_bytes) + b"free" + payload)
     return path
 
 

@@ -21,7 +21,7 @@ def secrets_of(wf: WayfinderEnv) -> list[str]:
 
 def test_rejected_access_token_is_refreshed_and_saved_0600(wf: WayfinderEnv, video: Path) -> None:
     wf.server.expire_access_tokens()  # the saved token looks fine locally; the server says 401
-    result = run_wayfinder("upload", str(video), "--template", "navigation", *NAV_VARS, "--chunk-kib", "256")
+    result = run_wayfinder("upload", str(video), "--template", "navigation", *NAV_VARS, "--chunk-kib", "256", "--skip-qa")
     assert result.exit_code == 0, result.output
     assert wf.server.token_grants == ["refresh_token"]  # one refresh, then everything worked
     assert len(wf.server.videos) == 1
@@ -38,7 +38,7 @@ def test_token_expiring_mid_upload_is_refreshed_and_the_chunk_resent_with_its_by
                                                                                      video: Path) -> None:
     # The access token runs out after 1 MiB: that chunk gets 401, is refreshed, and re-sent with its bytes.
     wf.server.add_fault("chunk", "expire_token", at_or_after_bytes=1024 * 1024)
-    result = run_wayfinder("upload", str(video), "--template", "navigation", *NAV_VARS, "--chunk-kib", "256")
+    result = run_wayfinder("upload", str(video), "--template", "navigation", *NAV_VARS, "--chunk-kib", "256", "--skip-qa")
     assert result.exit_code == 0, result.output
     assert wf.server.token_grants == ["refresh_token"]
     assert [e.method for e in wf.server.log if e.status == 401] == ["PUT"]  # a chunk was refused, not resent empty

@@ -1,5 +1,7 @@
-"""docs/youtube.md stays true: its dry-run examples run against sample-like media, and the
-template and quota it shows match what ships."""
+"""docs/youtube.md stays true: its dry-run examples run against sample-like media, its upload
+examples pass the loudness gate (a rendered file with its render report, or `--skip-qa`) and
+run against the local YouTube-compatible server, and the template and quota it shows match
+what ships."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ import shlex
 import shutil
 from pathlib import Path
 
+import hashlib
+from typing import Any
+
 import pytest
 
-from youtube_server.fixtures import make_video, run_wayfinder
+from youtube_server import FakeYouTube
+from youtube_server.fixtures import WayfinderEnv, make_video, run_wayfinder
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "youtube.md"
@@ -43,6 +49,23 @@ def dry_run_commands() -> list[list[str]]:
     return commands
 
 
+def upload_commands() -> list[list[str]]:
+    """The doc's real (not dry-run) `wayfinder upload` examples."""
+    commands = []
+    for block in code_blocks("console"):
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("$ wayfinder upload") and "--dry-run" not in line:
+                commands.append(shlex.split(line[2:])[1:])
+    return commands
+
+
+@pytest.fixture
+def youtube() -> Any:
+    with FakeYouTube(processing_polls=0) as server:  # processed at the first --wait poll
+        yield server
+
+
 @pytest.fixture(scope="module")
 def samples_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder laid out like the repository after `make demo` (20 s walkthrough and its captions)."""
@@ -51,6 +74,14 @@ def samples_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     media.mkdir(parents=True)
     make_video(media / "walkthrough.mp4", duration_s=20.0, bitrate_kbps=300)
     (media / "walkthrough.srt").write_text(SAMPLE_SRT, encoding="utf-8")
+    # What `make demo` renders: samples/out/walkthrough.mp4 and its render report, which records
+    # the output's sha256 and the loudness verified on it (the youtube preset's -14 LUFS target).
+    (root / "samples" / "out").mkdir()
+    out = make_video(root / "samples" / "out" / "walkthrough.mp4", duration_s=20.0, bitrate_kbps=300)
+    (out.parent / "walkthrough.mp4.wayfinder.json").write_text(json.dumps({
+        "output": {"path": "walkthrough.mp4", "sha256": hashlib.sha256(out.read_bytes()).hexdigest()},
+        "measurements": {"audio": {"verified": {"output": {"integrated_lufs": -14.0, "true_peak_dbtp": -1.2}}}},
+    }))
     jobs = root / "samples" / "jobs"
     jobs.mkdir()
     shutil.copy(REPO / "samples" / "jobs" / "walkthrough.toml", jobs / "walkthrough.toml")
@@ -79,6 +110,27 @@ def test_dry_run_example_runs(args: list[str], samples_root: Path, tmp_path: Pat
     plan = json.loads(result.stdout)
     assert plan["dry_run"] is True and plan["requests"][1]["method"] == "videos.insert"
     assert not (tmp_path / "state").exists()
+
+
+def test_every_upload_example_passes_the_loudness_gate() -> None:
+    commands = upload_commands()
+    assert commands, "the quick start shows an upload"
+    for args in commands:
+        assert "--skip-qa" in args or args[1].startswith("samples/out/"), (
+            f"{' '.join(args)}: a raw file without a render report is refused by the loudness gate")
+
+
+@pytest.mark.parametrize("args", upload_commands(), ids=lambda args: " ".join(args[1:4]))
+def test_upload_example_runs_against_the_local_server(args: list[str], samples_root: Path, wf: WayfinderEnv,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(samples_root)
+    result = run_wayfinder(*args)
+    assert result.exit_code == 0, result.output
+    [video_id] = wf.server.videos
+    assert f"walkthrough.mp4: uploaded: https://www.youtube.com/watch?v={video_id} (private)" in result.stdout
+    record = samples_root / (args[1] + ".youtube.json")
+    assert json.loads(record.read_text())["video_id"] == video_id
+    record.unlink()  # the module's sample folder is shared: leave it as `make demo` does
 
 
 def test_the_navigation_template_shown_is_the_one_shipped() -> None:

@@ -145,7 +145,7 @@ def test_dry_run_prints_the_exact_bodies_and_quota_and_sends_nothing(wf: Wayfind
 
 def test_job_upload_sets_thumbnail_captions_playlist_and_waits(wf: WayfinderEnv, video: Path, job: Path) -> None:
     wf.server.processing_polls = 2
-    result = run_wayfinder("upload", str(video), "--job", str(job), "--chunk-kib", "256", "--wait",
+    result = run_wayfinder("upload", str(video), "--job", str(job), "--chunk-kib", "256", "--skip-qa", "--wait",
                            "--poll-interval-s", "0.01", "--json")
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
@@ -182,7 +182,7 @@ def test_playlist_id_is_cached_and_found_by_name_across_pages(wf: WayfinderEnv, 
     server.playlists["PLwanted"] = {"id": "PLwanted", "snippet": {"title": "Wayfinding"}}
     args = ["upload", str(video), "--template", "navigation", "--var", "location=R", "--var", "building=B",
             "--var", "floor=1", "--var", "department=D", "--var", "phone=1", "--playlist", "Wayfinding",
-            "--chunk-kib", "256"]
+            "--chunk-kib", "256", "--skip-qa"]
     assert run_wayfinder(*args).exit_code == 0
     assert len(server.requests("playlists_list")) == 3  # 6 playlists, 2 per page
     assert server.requests("playlist_insert") == []     # found, not created
@@ -194,7 +194,7 @@ def test_playlist_id_is_cached_and_found_by_name_across_pages(wf: WayfinderEnv, 
 def test_deleted_cached_playlist_is_looked_up_again(wf: WayfinderEnv, video: Path) -> None:
     args = ["upload", str(video), "--template", "navigation", "--var", "location=R", "--var", "building=B",
             "--var", "floor=1", "--var", "department=D", "--var", "phone=1", "--playlist", "Wayfinding",
-            "--chunk-kib", "256"]
+            "--chunk-kib", "256", "--skip-qa"]
     assert run_wayfinder(*args).exit_code == 0
     wf.server.playlists.clear()  # deleted on YouTube
     result = run_wayfinder(*args, "--again")
@@ -208,7 +208,7 @@ def test_processing_failure_is_reported(wf: WayfinderEnv, video: Path) -> None:
     wf.server.processing_outcome = "failed"
     result = run_wayfinder("upload", str(video), "--template", "navigation", "--var", "location=R", "--var",
                            "building=B", "--var", "floor=1", "--var", "department=D", "--var", "phone=1",
-                           "--chunk-kib", "256", "--wait", "--poll-interval-s", "0.01")
+                           "--chunk-kib", "256", "--skip-qa", "--wait", "--poll-interval-s", "0.01")
     assert result.exit_code == 1 and "could not process" in result.stderr
     record = json.loads((video.parent / "walkthrough.mp4.youtube.json").read_text())
     assert "processing" in record["failed_steps"]
@@ -218,7 +218,7 @@ def test_warns_before_spending_quota_the_day_does_not_have(wf: WayfinderEnv, vid
     wf.config_dir.mkdir(exist_ok=True)
     (wf.config_dir / "quota.toml").write_text("[daily_limits]\nuploads = 1\n")
     args = ["upload", str(video), "--template", "navigation", "--var", "location=R", "--var", "building=B",
-            "--var", "floor=1", "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256"]
+            "--var", "floor=1", "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256", "--skip-qa"]
     first = run_wayfinder(*args)
     assert first.exit_code == 0 and "quota:" not in first.stderr
     second = run_wayfinder(*args, "--again")
@@ -240,7 +240,7 @@ def test_reachable_from_the_wayfinder_command() -> None:
 
 
 NAV_ARGS = ["--template", "navigation", "--var", "location=R", "--var", "building=B", "--var", "floor=1",
-            "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256"]
+            "--var", "department=D", "--var", "phone=1", "--chunk-kib", "256", "--skip-qa"]
 
 
 def render_report(video_sha256: str, loudness: dict[str, float]) -> str:

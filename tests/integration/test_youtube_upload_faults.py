@@ -23,7 +23,7 @@ CHUNK_BYTES = 256 * 1024
 
 
 def upload_args(video: Path, *extra: str) -> list[str]:
-    return ["upload", str(video), "--template", "navigation", *NAV_VARS, "--chunk-kib", "256", *extra]
+    return ["upload", str(video), "--template", "navigation", *NAV_VARS, "--skip-qa", "--chunk-kib", "256", *extra]
 
 
 def sha256(path: Path) -> str:

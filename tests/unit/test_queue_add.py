@@ -24,12 +24,28 @@ NAV = {"location": "Riverside Hospital", "building": "North Tower", "floor": "3"
        "phone": "555-0100"}
 
 
+def write_tiny_video(path: Path, seed: int) -> Path:
+    """1 s of 64x64 noise at 25 fps (MPEG-4 Part 2, written by PyAV): media `queue add` will
+    probe, different content for each seed."""
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for _ in range(25):
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
 @pytest.fixture
 def video(tmp_path: Path) -> Path:
     path = tmp_path / "media" / "walkthrough.mp4"
     path.parent.mkdir()
-    path.write_bytes(os.urandom(300_000))
-    return path
+    return write_tiny_video(path, int.from_bytes(os.urandom(4), "big"))
 
 
 def add(video: Path, state_dir: Path, **kwargs: object) -> int:

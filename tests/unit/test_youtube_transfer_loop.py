@@ -38,6 +38,9 @@ class ScriptedInsert:
         self.sessions = 0
         self.expired_uris: set[str] = set()
 
+    def next_chunk_end_bytes(self) -> int:
+        return min(TOTAL, self.offset + CHUNK)
+
     def begin(self, on_session: Callable[[str], None]) -> None:
         self.events.append("begin")
         self._on_session = on_session
@@ -181,3 +184,45 @@ def test_backoff_is_full_jitter_doubling_up_to_the_cap() -> None:
     assert [policy.delay_s(n, rand=lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
     assert policy.delay_s(3, rand=lambda: 0.0) == 0.0
     assert policy.delay_s(1, rate_limited=True, rand=lambda: 1.0) == 4.0
+
+
+class ForgettingInsert(ScriptedInsert):
+    """The reply to the last chunk is lost and the server then forgets the session."""
+
+    def send_next_chunk(self) -> tuple[int, dict[str, Any] | None]:
+        if self.session_uri is not None and self.offset + CHUNK >= TOTAL:
+            # The record must say every byte was sent before the last chunk goes out.
+            saved = self.store.get_session(KEY.file_sha256, KEY.channel_id)
+            assert saved is not None and saved.bytes_confirmed == TOTAL
+            self.events.append(f"send@{self.offset}:lost-and-forgotten")
+            self.server_bytes = TOTAL
+            self.expired_uris.add(self.session_uri)
+            raise TransientError("reply lost")
+        return super().send_next_chunk()
+
+
+def test_a_gone_session_whose_every_byte_was_sent_is_looked_for_not_restarted(store: StateStore) -> None:
+    insert = ForgettingInsert(store)
+    asked: list[object] = []
+    result = run_transfer(insert, store, KEY, POLICY, sleep=lambda _s: None,
+                          find_lost=lambda started: asked.append(started) or {"id": "found"})
+    assert result.video == {"id": "found"} and result.adopted
+    assert "begin" not in insert.events[1:] and insert.sessions == 1
+    assert len(asked) == 1 and getattr(asked[0], "tzinfo", None) is not None
+
+
+def test_a_later_process_knows_every_byte_was_sent(store: StateStore) -> None:
+    first = ForgettingInsert(store)
+    with pytest.raises(TransientError):
+        run_transfer(first, store, KEY, RetryPolicy(max_attempts=1, base_delay_s=1.0), sleep=lambda _s: None)
+    second = ScriptedInsert(store)
+    second.expired_uris.add("uri1")
+    result = run_transfer(second, store, KEY, POLICY, sleep=lambda _s: None, find_lost=lambda _started: {"id": "v"})
+    assert result.video == {"id": "v"} and second.events == ["query"]
+    # --again: a new session instead.
+    third = ScriptedInsert(store)
+    third.expired_uris.add("uri1")
+    third.sessions = 1  # its new session is uri2
+    run_transfer(third, store, KEY, POLICY, sleep=lambda _s: None, find_lost=lambda _started: {"id": "v"},
+                 upload_anyway=True)
+    assert third.events[:2] == ["query", "begin"]

@@ -4,14 +4,18 @@ It speaks the parts of the YouTube Data API v3 and Google OAuth that Wayfinder u
 way Google documents them: resumable uploads (POST to start, `Location` session URI,
 PUT chunks with `Content-Range`, `308` with `Range: bytes=0-N` while incomplete, status
 queries with `Content-Range: bytes */TOTAL`, `200` with the video resource when done,
-`404` for unknown sessions, non-final chunks must be multiples of 256 KiB), thumbnails.set,
-captions.insert (multipart/related) and captions.list, playlists, playlistItems,
-videos.list with processingDetails, channels.list, and a token endpoint (refresh and
-authorization-code grants). Errors use Google's JSON shape with `errors[0].reason`.
+`404` (or `410`) for unknown sessions, non-final chunks must be multiples of 256 KiB),
+thumbnails.set, captions.insert (multipart/related) and captions.list, playlists,
+playlistItems (including the channel's uploads playlist `UU…`, newest first, with
+`snippet.publishedAt` and `contentDetails.videoId`), videos.list with processingDetails and
+fileDetails, channels.list with `part=snippet,contentDetails` (`relatedPlaylists.uploads`),
+and a token endpoint (refresh and authorization-code grants). Only the parts asked for are
+returned, as YouTube does. Errors use Google's JSON shape with `errors[0].reason`.
 
 Faults (see `Fault`) answer a matching request with an error status, reset the TCP
 connection partway through a chunk (keeping what was read, rounded down to 256 KiB as
-Google persists it), or drop the connection after fully processing a request.
+Google persists it), drop the connection after fully processing a request, or drop the
+reply to the last chunk and then forget the session (404 or 410 from then on).
 Standard library only; binds 127.0.0.1 on an ephemeral port.
 """
 
@@ -56,9 +60,12 @@ class Fault:
     """One injected fault.
 
     target: initiate | chunk | final_chunk | query | thumbnail | caption | playlist_insert |
-            playlist_item | videos_list | channels | token
+            playlist_item | playlist_items_list | videos_list | channels | token
     action: status (answer `status` with `reason`) | reset (TCP reset after reading half of
             the body) | drop (process fully, then reset instead of answering) |
+            drop_forget (final_chunk: process fully, reset instead of answering, then forget
+            the session, as an expired session is forgotten: later requests to it get
+            `status`, 404 or 410) |
             expire_token (forget every access token and answer 401)
     at_or_after_bytes: for chunk faults, only chunks starting at or after this offset.
     times: how many matching requests it affects.
@@ -104,6 +111,7 @@ class FakeYouTube:
         self.auth_codes: set[str] = set()
         self.token_grants: list[str] = []
         self.sessions: dict[str, Session] = {}
+        self.gone_sessions: dict[str, int] = {}  # upload id -> 404 or 410, for sessions forgotten on purpose
         self.videos: dict[str, dict[str, Any]] = {}
         self.video_content: dict[str, bytes] = {}
         self.video_polls: dict[str, int] = {}
@@ -217,6 +225,25 @@ class FakeYouTube:
     def sha256_of_video(self, video_id: str) -> str:
         return hashlib.sha256(self.video_content[video_id]).hexdigest()
 
+    def add_video(self, title: str, content: bytes, *, published_at: datetime | None = None,
+                  privacy: str = "private") -> str:
+        """A video on the channel as if uploaded some other way (YouTube Studio, another tool)."""
+        with self.lock:
+            video_id = _new_video_id()
+            self.videos[video_id] = {
+                "kind": "youtube#video", "id": video_id,
+                "snippet": {"title": title, "description": "", "channelId": self.channel["id"],
+                            "publishedAt": _rfc3339(published_at or datetime.now(timezone.utc))},
+                "status": {"privacyStatus": privacy, "uploadStatus": "uploaded"},
+            }
+            self.video_content[video_id] = content
+        return video_id
+
+    @property
+    def uploads_playlist_id(self) -> str:
+        """The channel's uploads playlist: YouTube derives it from the channel id (UC... -> UU...)."""
+        return "UU" + self.channel["id"][2:]
+
     def _take_fault(self, target: str, start: int = 0) -> Fault | None:
         with self.lock:
             for fault in self.faults:
@@ -224,6 +251,15 @@ class FakeYouTube:
                     fault.fired += 1
                     return fault
         return None
+
+
+def _rfc3339(moment: datetime) -> str:
+    """Google's timestamp form: UTC with milliseconds and a Z."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _new_video_id() -> str:
+    return secrets.token_urlsafe(8)[:11]
 
 
 def google_error(status: int, reason: str, message: str | None = None) -> dict[str, Any]:
@@ -441,7 +477,10 @@ class _Handler(BaseHTTPRequestHandler):
             session = api.sessions.get(query.get("upload_id", ""))
         if session is None:
             self._read_body()
-            self._error(404, "notFound", "upload_put", "upload session not found", {"kind": "unknown"})
+            with api.lock:
+                gone = api.gone_sessions.get(query.get("upload_id", ""), 404)
+            self._error(gone, "notFound" if gone == 404 else "gone", "upload_put", "upload session not found",
+                        {"kind": "unknown"})
             return
         content_range = self.headers.get("Content-Range", "")
         query_match = re.fullmatch(r"bytes \*/(\d+|\*)", content_range)
@@ -494,6 +533,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.action == "drop":
             self._log("upload_put", None, {**detail, "fault": "drop"})
             self._reset()
+        if fault and fault.action == "drop_forget":
+            with api.lock:
+                del api.sessions[session.upload_id]
+                api.gone_sessions[session.upload_id] = fault.status
+            self._log("upload_put", None, {**detail, "fault": "drop_forget"})
+            self._reset()
         self._answer_session(session, detail)
 
     def _store(self, session: Session, start: int, data: bytes, *, granular: bool) -> None:
@@ -510,9 +555,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create_video(self, session: Session) -> None:
         api = self.api
-        video_id = secrets.token_urlsafe(8)[:11]
+        video_id = _new_video_id()
         snippet = dict(session.metadata.get("snippet", {}))
         snippet["channelId"] = api.channel["id"]
+        snippet["publishedAt"] = _rfc3339(datetime.now(timezone.utc))
         status = dict(session.metadata.get("status", {}))
         status["uploadStatus"] = "uploaded"
         api.videos[video_id] = {"kind": "youtube#video", "id": video_id, "snippet": snippet, "status": status}
@@ -589,9 +635,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault_response(fault, "channels")
             return
         channel = self.api.channel
-        self._send(200, {"kind": "youtube#channelListResponse",
-                         "items": [{"kind": "youtube#channel", "id": channel["id"],
-                                    "snippet": {"title": channel["title"]}}]}, route="channels")
+        parts = set(query.get("part", "").split(","))
+        item: dict[str, Any] = {"kind": "youtube#channel", "id": channel["id"]}
+        if "snippet" in parts:
+            item["snippet"] = {"title": channel["title"]}
+        if "contentDetails" in parts:
+            item["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": self.api.uploads_playlist_id}}
+        self._send(200, {"kind": "youtube#channelListResponse", "items": [item]}, route="channels",
+                   detail={"part": query.get("part")})
 
     def _get_videos(self, query: dict[str, str]) -> None:
         api = self.api
@@ -616,6 +667,10 @@ class _Handler(BaseHTTPRequestHandler):
                 video["processingDetails"] = {"processingStatus": "failed", "processingFailureReason": "transcodeFailed"}
                 video["status"]["uploadStatus"] = "failed"
                 video["status"]["failureReason"] = "codec"
+            if "fileDetails" in query.get("part", "").split(","):
+                # uint64 fields travel as JSON strings in Google's APIs.
+                video["fileDetails"] = {"fileSize": str(len(api.video_content.get(video_id, b""))),
+                                        "fileType": "video"}
             items.append(video)
         self._send(200, {"kind": "youtube#videoListResponse", "items": items}, route="videos_list")
 
@@ -652,10 +707,51 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, playlist, route="playlist_insert", detail={"title": title})
 
     def _get_playlist_items(self, query: dict[str, str]) -> None:
+        fault = self.api._take_fault("playlist_items_list")
+        if fault:
+            self._fault_response(fault, "playlist_items_list")
+            return
+        if query.get("playlistId") == self.api.uploads_playlist_id:
+            self._get_uploads(query)
+            return
         items = [item for item in self.api.playlist_items
                  if item["snippet"]["playlistId"] == query.get("playlistId")
                  and (not query.get("videoId") or item["snippet"]["resourceId"]["videoId"] == query.get("videoId"))]
         self._send(200, {"kind": "youtube#playlistItemListResponse", "items": items}, route="playlist_items_list")
+
+    def _get_uploads(self, query: dict[str, str]) -> None:
+        """The channel's uploads playlist, newest first, paged like YouTube's (maxResults 0-50, default 5)."""
+        api = self.api
+        parts = set(query.get("part", "").split(","))
+        size = max(0, min(int(query.get("maxResults", 5)), 50))
+        offset = int(query.get("pageToken") or 0)
+        with api.lock:
+            videos = sorted(api.videos.values(), key=lambda v: v["snippet"].get("publishedAt", ""), reverse=True)
+        items = []
+        for position, video in enumerate(videos[offset:offset + size], start=offset):
+            snippet = video["snippet"]
+            item: dict[str, Any] = {"kind": "youtube#playlistItem", "id": "UU" + video["id"] + "item"}
+            if "snippet" in parts:
+                item["snippet"] = {
+                    "publishedAt": snippet.get("publishedAt"), "channelId": api.channel["id"],
+                    "title": snippet.get("title", ""), "description": snippet.get("description", ""),
+                    "thumbnails": {}, "channelTitle": api.channel["title"], "playlistId": api.uploads_playlist_id,
+                    "position": position, "resourceId": {"kind": "youtube#video", "videoId": video["id"]},
+                    "videoOwnerChannelTitle": api.channel["title"], "videoOwnerChannelId": api.channel["id"],
+                }
+            if "contentDetails" in parts:
+                details = {"videoId": video["id"]}
+                if video.get("status", {}).get("privacyStatus") == "public":
+                    details["videoPublishedAt"] = snippet.get("publishedAt")
+                item["contentDetails"] = details
+            if "status" in parts:
+                item["status"] = {"privacyStatus": video.get("status", {}).get("privacyStatus", "public")}
+            items.append(item)
+        body: dict[str, Any] = {"kind": "youtube#playlistItemListResponse", "items": items,
+                                "pageInfo": {"totalResults": len(videos), "resultsPerPage": size}}
+        if offset + size < len(videos):
+            body["nextPageToken"] = str(offset + size)
+        self._send(200, body, route="uploads_list", detail={"offset": offset})
 
     def _post_playlist_items(self, query: dict[str, str]) -> None:
         body = json.loads(self._read_body() or b"{}")
