@@ -132,6 +132,7 @@ class TakeSpec(StrictModel):
     end_s: float | None = Field(None, gt=0.0)
     join: Literal["cut", "dissolve"] = "cut"
     dissolve_s: float = Field(0.5, gt=0.0, le=5.0)
+    captions: Path | None = None  # SRT or WebVTT timed on this take's source
 
     @model_validator(mode="after")
     def _trim_in_order(self) -> "TakeSpec":
@@ -450,7 +451,9 @@ def build_job(
         outro=_resolve_card(base_dir, outro),
         youtube=youtube,
         layers=tuple(name for name, _ in layers),
-        takes=tuple(take.model_copy(update={"source": resolve_path(base_dir, take.source)}) for take in takes),
+        takes=tuple(take.model_copy(update={
+            "source": resolve_path(base_dir, take.source), "captions": resolve_path(base_dir, take.captions),
+        }) for take in takes),
     )
 
 

@@ -40,6 +40,7 @@ from pipeline.plan import (
 from pipeline.probe import MediaInfo, probe
 from pipeline.programme import load_programme
 from pipeline.state import sha256_of_file
+from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
@@ -65,6 +66,7 @@ class RenderResult:
     report_path: Path | None = None
     measurements: dict[str, object] = field(default_factory=dict)
     wall_time_s: float = 0.0
+    captions: dict[str, object] | None = None  # the placed caption file, see youtube.caption_timing
 
 
 def report_path_for(output_path: Path) -> Path:
@@ -233,6 +235,7 @@ def write_report(result: RenderResult) -> Path:
         "audio_mode": plan.audio_mode,
         "notes": list(plan.notes),
         "measurements": result.measurements,
+        **({"captions": result.captions} if result.captions is not None else {}),
         "settings": result.job.settings.model_dump(mode="json"),
         "command": plan.command_line(),
         "wall_time_s": round(result.wall_time_s, 3),
@@ -345,6 +348,7 @@ def _plan_and_run(
     """The picture encodes while the sound is made beside it on a worker thread; then the
     two are muxed (both copied) into the partial file, which is checked and renamed."""
     note = on_note or (lambda _text: None)
+    captions = load_job_captions(job)  # a bad caption file fails the job before any work
     start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
@@ -388,6 +392,10 @@ def _plan_and_run(
         remove_quietly(plan.partial_path)
         raise
     result.output_info = replace(result.output_info, path=plan.output_path)
+    if captions is not None:
+        intro = prep.cards.get("intro")
+        result.captions = write_placed_captions(captions, prep.edit, intro.duration_s if intro else 0.0, plan.output_path)
+        note(f"captions placed on the video's timeline: {Path(str(result.captions['file'])).name}")
     result.wall_time_s = time.monotonic() - started
     result.report_path = write_report(result)
     return result
