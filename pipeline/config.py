@@ -124,6 +124,23 @@ class InputSection(StrictModel):
     main: Path
 
 
+class TakeSpec(StrictModel):
+    """One take of an edit list: a source, the part of it used, and the join to the next."""
+
+    source: Path
+    start_s: float = Field(0.0, ge=0.0)
+    end_s: float | None = Field(None, gt=0.0)
+    join: Literal["cut", "dissolve"] = "cut"
+    dissolve_s: float = Field(0.5, gt=0.0, le=5.0)
+    captions: Path | None = None  # SRT or WebVTT timed on this take's source
+
+    @model_validator(mode="after")
+    def _trim_in_order(self) -> "TakeSpec":
+        if self.end_s is not None and self.start_s >= self.end_s:
+            raise ValueError(f"start_s ({self.start_s}) must be before end_s ({self.end_s})")
+        return self
+
+
 class OutputSection(StrictModel):
     path: Path | None = None
 
@@ -170,7 +187,9 @@ class CardSpec(StrictModel):
 
 class JobFile(StrictModel):
     preset: str = "youtube"
-    input: InputSection
+    input: InputSection | None = None
+    # An edit list: takes in playback order (`[[take]]` tables), instead of `[input] main`.
+    take: list[TakeSpec] = []
     output: OutputSection = OutputSection()
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
@@ -181,6 +200,16 @@ class JobFile(StrictModel):
     # Its schema belongs to the publishing code (pipeline.youtube.metadata); load_job
     # validates it there.
     youtube: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one_source_of_picture(self) -> "JobFile":
+        if self.input is None and not self.take:
+            raise ValueError("no input: give [input] main, or an edit list of [[take]] tables")
+        if self.input is not None and self.take:
+            raise ValueError("give [input] main or [[take]] tables, not both")
+        if self.take and self.take[-1].join != "cut":
+            raise ValueError(f"take[{len(self.take) - 1}].join: the last take has nothing to dissolve into")
+        return self
 
 
 @dataclass(frozen=True)
@@ -205,6 +234,9 @@ class Job:
     outro: CardSpec | None = None
     youtube: dict[str, Any] | None = None
     layers: tuple[str, ...] = field(default=())
+    # The edit list, paths resolved; empty for a job with one `[input] main`. When set,
+    # `main_path` is the first take's source (for messages).
+    takes: tuple[TakeSpec, ...] = field(default=())
 
 
 # ---------------------------------------------------------------- error formatting
@@ -381,6 +413,7 @@ def build_job(
     outro: CardSpec | None = None,
     youtube: dict[str, Any] | None = None,
     flag_layer: dict[str, Any] | None = None,
+    takes: tuple[TakeSpec, ...] | list[TakeSpec] = (),
 ) -> Job:
     """A Job from already-validated tables (a job file's, or an inline one in a batch
     manifest): defaults < preset < `settings_layer` (named `label`) < flags. Paths
@@ -418,6 +451,9 @@ def build_job(
         outro=_resolve_card(base_dir, outro),
         youtube=youtube,
         layers=tuple(name for name, _ in layers),
+        takes=tuple(take.model_copy(update={
+            "source": resolve_path(base_dir, take.source), "captions": resolve_path(base_dir, take.captions),
+        }) for take in takes),
     )
 
 
@@ -445,7 +481,7 @@ def load_job(
         label=f"job {path}",
         base_dir=base_dir,
         preset_name=preset_override or job_file.preset,
-        main=job_file.input.main,
+        main=job_file.input.main if job_file.input is not None else job_file.take[0].source,
         output=output_override or job_file.output.path or Path(f"{path.stem}.mp4"),
         settings_layer=job_file.model_dump(include={"video", "audio", "light"}, exclude_unset=True),
         pip=job_file.pip,
@@ -453,6 +489,7 @@ def load_job(
         outro=job_file.outro,
         youtube=job_file.youtube,
         flag_layer=flag_layer,
+        takes=job_file.take,
     )
 
 

@@ -26,6 +26,7 @@ from pipeline.probe import MediaInfo
 from pipeline.video import compose
 from pipeline.video.compose import format_fps
 from pipeline.video.prepare import PicturePrep
+from pipeline.video.takes import build_edited_picture
 
 if TYPE_CHECKING:  # the audio engine (scipy) is not needed to build a command line
     from pipeline.audio.prepare import AudioPrep
@@ -142,8 +143,11 @@ def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: Pictu
         notes.append("video stream copied (no picture edits, source already fits the preset)")
         return PicturePlan(None, None, "copy", size_px, info.video.fps, info.duration_s, tuple(notes))
     notes.extend(size_notes + fps_notes)
-    main = ffmpeg.input(f"file:{info.path.resolve()}")
-    video = compose.build_picture(main[str(info.video.index)], job, info, size_px, fps, prep)
+    if prep.edit is not None:
+        video_in = build_edited_picture(prep.edit, size_px, format_fps(fps), settings.video)
+    else:
+        video_in = ffmpeg.input(f"file:{info.path.resolve()}")[str(info.video.index)]
+    video = compose.build_picture(video_in, job, info, size_px, fps, prep)
     video, _ = compose.join_cards(video, None, job, prep)
     video_path = work_dir / f"picture{output_path.suffix.lower()}"
     options: dict[str, object] = {"f": muxer, "map_metadata": -1, "map_chapters": -1, "an": None}

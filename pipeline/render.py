@@ -38,7 +38,9 @@ from pipeline.plan import (
     sound_path_for,
 )
 from pipeline.probe import MediaInfo, probe
+from pipeline.programme import load_programme
 from pipeline.state import sha256_of_file
+from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
@@ -64,6 +66,7 @@ class RenderResult:
     report_path: Path | None = None
     measurements: dict[str, object] = field(default_factory=dict)
     wall_time_s: float = 0.0
+    captions: dict[str, object] | None = None  # the placed caption file, see youtube.caption_timing
 
 
 def report_path_for(output_path: Path) -> Path:
@@ -105,21 +108,19 @@ class PictureStart:
             self.light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
 
 
-def start_job(job: Job) -> PictureStart:
-    """Probe, start the light analysis (on a worker thread), check the insets and make
-    the cards."""
-    info = probe(job.main_path)
-    if info.video is None and container_for(job.output_path)[1] and not info.audio:
-        raise InputError("no video or audio stream to render", file=job.main_path)
+def start_job(job: Job, work_dir: Path) -> PictureStart:
+    """Probe (the input, or every take), start the light analysis (on a worker thread),
+    check the insets and make the cards."""
+    info, edit = load_programme(job, work_dir)
     edits_picture = info.video is not None and has_video_edits(job)
-    light_task = start_light_analysis(job, info) if edits_picture else None
+    light_task = start_light_analysis(job, info, edit) if edits_picture else None
     try:
-        prep = PicturePrep()
+        prep = PicturePrep(edit=edit)
         if edits_picture:
             assert info.video is not None
             size_px, _ = build_output_size(info.video, job.settings.video)
             fps, _ = build_output_fps(info.video, job.settings.video)
-            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
+            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None, edit=edit)
     except BaseException:
         if light_task is not None:
             light_task.cancel()
@@ -148,7 +149,7 @@ def plan_job(
         with tempfile.TemporaryDirectory(prefix="wayfinder-plan-") as temporary:
             return plan_job(job, on_note=on_note, work_dir=Path(temporary))
     note = on_note or (lambda _text: None)
-    start = start_job(job)
+    start = start_job(job, work_dir)
     try:
         audio_prep, notes = plan_sound(job, start.info, start.prep, work_dir)
         prep = start.with_light()
@@ -174,8 +175,15 @@ def plan_sound(
             raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
         notes.append("no audio stream: video rendered without audio, loudness skipped")
         return None, notes
+    if prep.edit is not None:
+        from pipeline.audio.takes import build_edited_sound_args
+
+        # The takes' sound, cut and joined as the picture is, becomes the programme's
+        # sound file (`info.path`): everything below treats it as the job's sound.
+        run_ffmpeg(build_edited_sound_args(prep.edit, audio_settings, info.path), total_s=info.duration_s,
+                   what="edited sound", file=job.source or job.main_path, stop=stop)
     audio_prep = prepare_audio(
-        job.main_path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
+        info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
         programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
     )
     notes.extend(audio_prep.notes)
@@ -227,6 +235,7 @@ def write_report(result: RenderResult) -> Path:
         "audio_mode": plan.audio_mode,
         "notes": list(plan.notes),
         "measurements": result.measurements,
+        **({"captions": result.captions} if result.captions is not None else {}),
         "settings": result.job.settings.model_dump(mode="json"),
         "command": plan.command_line(),
         "wall_time_s": round(result.wall_time_s, 3),
@@ -339,7 +348,8 @@ def _plan_and_run(
     """The picture encodes while the sound is made beside it on a worker thread; then the
     two are muxed (both copied) into the partial file, which is checked and renamed."""
     note = on_note or (lambda _text: None)
-    start = start_job(job)
+    captions = load_job_captions(job)  # a bad caption file fails the job before any work
+    start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
     picture_duration_s = info.duration_s + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
@@ -382,6 +392,10 @@ def _plan_and_run(
         remove_quietly(plan.partial_path)
         raise
     result.output_info = replace(result.output_info, path=plan.output_path)
+    if captions is not None:
+        intro = prep.cards.get("intro")
+        result.captions = write_placed_captions(captions, prep.edit, intro.duration_s if intro else 0.0, plan.output_path)
+        note(f"captions placed on the video's timeline: {Path(str(result.captions['file'])).name}")
     result.wall_time_s = time.monotonic() - started
     result.report_path = write_report(result)
     return result

@@ -31,7 +31,9 @@ class Source:
 
 def job_sources(job: Job) -> list[Source]:
     """Every file `job` reads, in the order a producer would name them."""
-    sources = [Source("input", job.main_path)]
+    sources = [Source(f"take[{index}] source", take.source) for index, take in enumerate(job.takes)]
+    if not job.takes:
+        sources.append(Source("input", job.main_path))
     sources += [Source(f"inset {index}" if len(job.pip) > 1 else "inset", spec.source)
                 for index, spec in enumerate(job.pip, start=1)]
     for name, card in (("intro", job.intro), ("outro", job.outro)):

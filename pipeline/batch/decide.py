@@ -32,7 +32,8 @@ def decide_job(item: BatchJob, hasher: FileHasher, *, force: bool) -> Decision:
         return Decision(item.name, "skip", "up to date", fingerprint,
                         float(duration) if isinstance(duration, (int, float)) else None)
     try:
-        duration_s = probe(job.main_path).duration_s
+        # The ETA's length: the takes' sources in full (trims make it an upper bound).
+        duration_s = sum(probe(path).duration_s for path in ([t.source for t in job.takes] or [job.main_path]))
     except WayfinderError as error:
         return Decision(item.name, "fail", error.one_line(), fingerprint)
     reason = "--force" if stale_reason is None else stale_reason

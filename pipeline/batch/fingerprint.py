@@ -81,7 +81,13 @@ def build_sources_part(job: Job, digest_file: DigestFile) -> dict[str, Any]:
         data = spec.model_dump(mode="json")
         data["source"] = digest_file(spec.source)
         insets.append(data)
+    takes = []
+    for take in job.takes:
+        data = take.model_dump(mode="json")
+        data["source"] = digest_file(take.source)
+        takes.append(data)
     return {
+        **({"takes": takes} if takes else {}),  # absent for one input: old records stay valid
         "pip": insets,
         "intro": _card_part(job.intro, digest_file),
         "outro": _card_part(job.outro, digest_file),

@@ -34,7 +34,7 @@ _active_tasks: dict[str, int] = {}
 
 def check_files_visible(job: Job, where: str | None) -> None:
     """Fail early, with a clear reason, when this machine cannot see a job's files."""
-    sources = [job.main_path, *(spec.source for spec in job.pip)]
+    sources = [job.main_path, *(take.source for take in job.takes), *(spec.source for spec in job.pip)]
     for card in (job.intro, job.outro):
         if card is not None:
             sources += [p for p in (card.background_image, card.audio) if p is not None]

@@ -69,7 +69,7 @@ def build_output_fps(video: VideoStreamInfo, settings: VideoSettings) -> tuple[f
 
 
 def has_video_edits(job: Job) -> bool:
-    return bool(job.pip or job.intro or job.outro or job.settings.light.mode != "off")
+    return bool(job.takes or job.pip or job.intro or job.outro or job.settings.light.mode != "off")
 
 
 def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) -> list[str]:

@@ -8,6 +8,7 @@ measurements["picture"].
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 
 from pipeline.background import Background
@@ -19,7 +20,8 @@ from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
 from pipeline.video.light import LightPlan, plan_light
 from pipeline.video.pip import PipWindow, build_window, check_window
-from pipeline.video.sampling import sample_frames
+from pipeline.timeline import EditList
+from pipeline.video.sampling import FrameSamples, sample_edit, sample_frames
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class PicturePrep:
     light: LightPlan | None = None  # light.mode = "auto"
     cards: dict[str, RenderedCard] = field(default_factory=dict)  # "intro" / "outro"
     report: dict[str, object] = field(default_factory=dict)
+    edit: EditList | None = None  # the job's takes on the timeline; None for one input
 
 
 def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
@@ -105,13 +108,17 @@ def _shows_picture(job: Job, info: MediaInfo) -> bool:
     return info.video is not None and container_for(job.output_path)[1]
 
 
-def start_light_analysis(job: Job, info: MediaInfo) -> Background[LightPlan] | None:
-    """The auto-light analysis (it decodes the main picture) started on a worker thread;
-    None when the job has no auto light or nothing to show."""
+def _samples(info: MediaInfo, edit: EditList | None, stop: threading.Event | None = None) -> FrameSamples:
+    return sample_edit(edit, stop=stop) if edit is not None else sample_frames(info, stop=stop)
+
+
+def start_light_analysis(job: Job, info: MediaInfo, edit: EditList | None = None) -> Background[LightPlan] | None:
+    """The auto-light analysis (it decodes the main picture, or every take) started on a
+    worker thread; None when the job has no auto light or nothing to show."""
     if job.settings.light.mode != "auto" or not _shows_picture(job, info):
         return None
     settings = job.settings.light
-    return Background(lambda stop: plan_light(sample_frames(info, stop=stop), settings), name="light analysis")
+    return Background(lambda stop: plan_light(_samples(info, edit, stop), settings), name="light analysis")
 
 
 def with_light(prep: PicturePrep, light: LightPlan) -> PicturePrep:
@@ -126,6 +133,7 @@ def prepare_picture(
     fps: float | None,
     *,
     analyse_light: bool = True,
+    edit: EditList | None = None,
 ) -> PicturePrep:
     """Everything the picture plan needs that must be read or made first. With
     `analyse_light` false the auto-light plan is left out, to be added with `with_light`."""
@@ -137,11 +145,11 @@ def prepare_picture(
         report["pip"] = _pip_report(job, insets, windows, info)
     if not _shows_picture(job, info) or size_px is None or fps is None:
         # Nothing to look at or to show: the insets' sound still counts.
-        return PicturePrep(insets=insets, windows=windows, report=report)
+        return PicturePrep(insets=insets, windows=windows, report=report, edit=edit)
 
     light = None
     if job.settings.light.mode == "auto" and analyse_light:
-        light = plan_light(sample_frames(info), job.settings.light)
+        light = plan_light(_samples(info, edit), job.settings.light)
         report["light"] = light.to_report()
     elif job.settings.light.mode == "manual":
         report["light"] = {"mode": "manual", **job.settings.light.model_dump(exclude={"mode", "strength"})}
@@ -152,4 +160,6 @@ def prepare_picture(
             cards[name] = render_card(name, spec, size_px, fps, format_fps(fps), job_file=job.source)
     if cards:
         report["cards"] = {name: card.to_report() for name, card in cards.items()}
-    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, report=report)
+    if edit is not None:
+        report["takes"] = edit.to_report()
+    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, report=report, edit=edit)

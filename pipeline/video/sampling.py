@@ -12,7 +12,7 @@ chroma -0.5..0.5, whatever the source's range (limited or full) and bit depth.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import av
 import numpy as np
@@ -20,6 +20,7 @@ import numpy as np
 from pipeline.background import Cancelled
 from pipeline.errors import InputError
 from pipeline.probe import MediaInfo
+from pipeline.timeline import EditList
 
 SAMPLE_FPS = 4.0  # colour samples per second
 SAMPLE_WIDTH_PX = 160  # colour samples are about this wide
@@ -146,5 +147,39 @@ def sample_frames(
         samples=tuple(samples),
         duration_s=info.duration_s,
         full_range=full_range,
+        frames_decoded=decoded,
+    )
+
+
+def sample_edit(edit: EditList, *, sample_fps: float = SAMPLE_FPS, stop: threading.Event | None = None) -> FrameSamples:
+    """The samples of an edit list's programme: each take's source sampled, the part of it
+    that plays kept (up to where the next take begins) and moved to programme time. The
+    programme's frames are converted to limited range before light is applied, and the
+    samples are normalized, so the result counts as limited range."""
+    times: list[np.ndarray] = []
+    thumbs: list[np.ndarray] = []
+    samples: list[ColourSample] = []
+    decoded = 0
+    for clip in edit.clips:
+        if clip.info.video is None:
+            continue
+        part = sample_frames(clip.info, sample_fps=sample_fps, stop=stop)
+        decoded += part.frames_decoded
+        begin_s = clip.source_start_s
+        end_s = begin_s + edit.seconds(clip.frames - clip.dissolve_frames)
+        shift_s = edit.seconds(clip.programme_start_frame) - begin_s
+        keep = (part.thumb_times_s >= begin_s - 1e-6) & (part.thumb_times_s < end_s - 1e-6)
+        times.append(part.thumb_times_s[keep] + shift_s)
+        thumbs.append(part.thumbs[keep])
+        samples += [replace(sample, time_s=sample.time_s + shift_s)
+                    for sample in part.samples if begin_s - 1e-6 <= sample.time_s < end_s - 1e-6]
+    if not samples:
+        raise InputError("no decodable video frames in the edit list for light analysis", field="video")
+    return FrameSamples(
+        thumb_times_s=np.concatenate(times),
+        thumbs=np.concatenate(thumbs),
+        samples=tuple(samples),
+        duration_s=edit.duration_s,
+        full_range=False,
         frames_decoded=decoded,
     )

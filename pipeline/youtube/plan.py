@@ -20,6 +20,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError, InputError, UsageError
 from pipeline.youtube.chapters import append_chapters
+from pipeline.youtube.caption_timing import placed_captions_for
 from pipeline.youtube.metadata import (
     DEFAULT_CATEGORY_ID,
     MetadataFields,
@@ -193,7 +194,7 @@ def build_upload_plan(
     if thumbnail == "none":
         thumbnail = None
     captions = (Path(overrides.captions).expanduser() if overrides.captions is not None
-                else _relative_to(job_dir, section.captions))
+                else placed_captions_for(video) or _relative_to(job_dir, section.captions))
 
     meta = VideoMetadata(
         title=str(rendered.get("title", "")).strip(),

@@ -1,0 +1,60 @@
+"""The picture of an edit list (pure): each take conformed to the output (its part of the
+source, the output frame rate, fitted into the output size with black bars where the
+shapes differ, square pixels, the output pixel format and matrix), then joined by cuts
+(concat) and dissolves (xfade), in the render's one graph.
+
+A take is read from `-ss` (an accurate seek: decoding starts at the keyframe before and
+frames before the start are dropped), its frames are put on the output grid from the
+start point (`fps` with `start_time=0`) and cut to a whole number of frames, so its
+length is exactly what `pipeline.timeline` planned and the sound can be cut to match.
+"""
+
+from __future__ import annotations
+
+import ffmpeg
+
+from pipeline.config import VideoSettings
+from pipeline.filters import Stream
+from pipeline.timeline import Clip, EditList
+from pipeline.video.matrix import source_color_matrix
+
+
+def build_take_picture(clip: Clip, size_px: tuple[int, int], fps_text: str, settings: VideoSettings) -> Stream:
+    """One take's frames, conformed to the output and cut to `clip.frames`."""
+    video = clip.info.video
+    assert video is not None
+    source = ffmpeg.input(f"file:{clip.path.resolve()}", ss=f"{clip.source_start_s:.6f}")
+    width_px, height_px = size_px
+    return (
+        source[str(video.index)]
+        .filter("fps", fps=fps_text, start_time=0)
+        .filter("trim", end_frame=clip.frames)
+        .filter(
+            "scale", width_px, height_px, force_original_aspect_ratio="decrease", force_divisible_by=2,
+            in_color_matrix=source_color_matrix(video), out_color_matrix=settings.color, out_range="tv",
+            flags="bicubic",
+        )
+        .filter("pad", width_px, height_px, "(ow-iw)/2", "(oh-ih)/2", color="black")
+        .filter("setsar", "1")
+        .filter("format", settings.pix_fmt)
+        .filter("setpts", "PTS-STARTPTS")
+    )
+
+
+def build_edited_picture(edit: EditList, size_px: tuple[int, int], fps_text: str, settings: VideoSettings) -> Stream:
+    """The takes joined in order: the programme's picture before light, insets and cards."""
+    joined = build_take_picture(edit.clips[0], size_px, fps_text, settings)
+    length = edit.clips[0].frames
+    for previous, clip in zip(edit.clips, edit.clips[1:]):
+        picture = build_take_picture(clip, size_px, fps_text, settings)
+        if previous.dissolve_frames:
+            overlap = previous.dissolve_frames
+            joined = ffmpeg.filter(
+                [joined, picture], "xfade", transition="fade",
+                duration=f"{edit.seconds(overlap):.6f}", offset=f"{edit.seconds(length - overlap):.6f}",
+            )
+            length += clip.frames - overlap
+        else:
+            joined = ffmpeg.concat(joined, picture, v=1, a=0)
+            length += clip.frames
+    return joined
