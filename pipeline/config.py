@@ -14,12 +14,12 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, model_validator
 
 from pipeline import paths
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, shown_value
 from pipeline.qa.settings import QaSettings
 
 X264Preset = Literal[
@@ -145,6 +145,16 @@ class OutputSection(StrictModel):
     path: Path | None = None
 
 
+# A card is read in a few seconds: a headline and a few short lines. These bounds keep a
+# card on one picture (at 1080p about 30 headline characters fit a row, so 200 wrap to 7
+# rows) and keep a mistaken 10 MB line from costing minutes of text layout.
+MAX_CARD_LINES = 8
+MAX_CARD_LINE_CHARS = 200
+MAX_COLOR_CHARS = 64
+CardLine = Annotated[str, StringConstraints(max_length=MAX_CARD_LINE_CHARS)]
+ColorText = Annotated[str, StringConstraints(max_length=MAX_COLOR_CHARS)]
+
+
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
 
@@ -159,7 +169,7 @@ class PipSpec(StrictModel):
     end_s: float | None = Field(None, gt=0.0)
     fade_s: float = Field(0.0, ge=0.0, le=10.0)
     border_px: int = Field(0, ge=0, le=64)
-    border_color: str = "white"
+    border_color: ColorText = "white"
     audio: Literal["mute", "mix", "duck"] = "mute"
     duck_db: float = Field(12.0, ge=0.0, le=40.0)
     when_short: Literal["hold", "end"] = "hold"
@@ -176,11 +186,11 @@ class PipSpec(StrictModel):
 
 
 class CardSpec(StrictModel):
-    lines: list[str] = Field(min_length=1)
+    lines: list[CardLine] = Field(min_length=1, max_length=MAX_CARD_LINES)
     duration_s: float = Field(3.0, gt=0.0, le=30.0)
-    background: str = "#1d3557"
+    background: ColorText = "#1d3557"
     background_image: Path | None = None
-    text_color: str = "white"
+    text_color: ColorText = "white"
     font_size_px: int | None = Field(None, ge=8, le=400)
     audio: Path | None = None
 
@@ -268,7 +278,7 @@ def format_validation_errors(
         got = item.get("input")
         got_text = ""
         if item["type"] != "missing" and not isinstance(got, dict):
-            got_text = f" (got {got!r})"
+            got_text = f" (got {shown_value(got)})"
         problems.append(f"{file}: {key}: {message}{got_text}")
     return problems
 
@@ -347,7 +357,7 @@ def find_preset(name: str) -> PresetInfo:
         if info.name == name:
             return info
     known = ", ".join(info.name for info in list_presets())
-    raise ConfigError(f"unknown preset {name!r}; known presets: {known}", field="preset")
+    raise ConfigError(f"unknown preset {shown_value(name)}; known presets: {known}", field="preset")
 
 
 SETTINGS_SECTIONS = ("video", "audio", "light", "publish", "qa")
@@ -364,7 +374,7 @@ def _preset_layers(name: str, seen: tuple[str, ...] = ()) -> list[tuple[str, dic
         preset = PresetFile.model_validate(raw)
     except ValidationError as exc:
         problems = format_validation_errors(exc, info.path, PresetFile)
-        raise ConfigError(f"invalid preset {name!r}", file=info.path, problems=problems) from None
+        raise ConfigError(f"invalid preset {shown_value(name)}", file=info.path, problems=problems) from None
     layer = preset.model_dump(include=set(SETTINGS_SECTIONS), exclude_unset=True)
     base = _preset_layers(preset.extends, (*seen, name)) if preset.extends else []
     return [*base, (f"preset {name} ({info.path})", layer)]

@@ -8,6 +8,7 @@ per-item: recorded, and the batch goes on.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,26 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_TOOL_OR_CREDENTIALS = 4
+
+SHOWN_VALUE_CHARS = 80  # of a user's value quoted in a message
+MAX_MESSAGE_CHARS = 2000  # of any one error line: a 10 MB value must not become 10 MB of stderr
+
+
+def shorten(text: str, limit_chars: int = SHOWN_VALUE_CHARS) -> str:
+    """`text` as it may be quoted in a message: at most `limit_chars` of it, then how long
+    it really is. Every error that quotes a user's value goes through here."""
+    if len(text) <= limit_chars:
+        return text
+    return f"{text[:limit_chars]}… ({len(text):,} characters)"
+
+
+def shown_value(value: object, limit_chars: int = SHOWN_VALUE_CHARS) -> str:
+    """`repr(value)` shortened like `shorten`, without building a 10 MB repr first."""
+    if isinstance(value, str) and len(value) > limit_chars:
+        return f"{value[:limit_chars]!r}… ({len(value):,} characters)"
+    if isinstance(value, (list, tuple, dict)) and len(value) > limit_chars:
+        return f"({type(value).__name__} of {len(value):,} items)"
+    return shorten(repr(value), limit_chars)
 
 
 class WayfinderError(Exception):
@@ -41,8 +62,8 @@ class WayfinderError(Exception):
     def one_line(self) -> str:
         """The message as one line: `file: field: message`."""
         parts = [p for p in (self.file, self.field) if p]
-        prefix = ": ".join(parts)
-        text = " ".join(self.message.split())
+        prefix = ": ".join(shorten(p, MAX_MESSAGE_CHARS) for p in parts)
+        text = shorten(" ".join(self.message.split()), MAX_MESSAGE_CHARS)
         return f"{prefix}: {text}" if prefix else text
 
     def __str__(self) -> str:
@@ -134,3 +155,36 @@ class StateError(WayfinderError):
 
     exit_code = EXIT_TOOL_OR_CREDENTIALS
     fatal = True
+
+
+OS_ERROR_REASONS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EIO: "input/output error (a failing disk or a lost network share)",
+}
+
+
+def os_error_reason(exc: OSError) -> str:
+    """What went wrong in a few plain words (`no space left on device`)."""
+    reason = OS_ERROR_REASONS.get(exc.errno or 0)
+    if reason is None:
+        reason = (exc.strerror or exc.__class__.__name__).lower()
+    return reason
+
+
+def from_os_error(exc: OSError, *, what: str = "", file: str | Path | None = None) -> WayfinderError:
+    """An OSError from writing or reading our own files, as a one-line error naming the file.
+
+    `what` says what was being done ("writing the card cache"); the file is the one the OS
+    named, else `file`. Exit code 1: the job is fine, the machine is not.
+    """
+    named = exc.filename if exc.filename is not None else file
+    if isinstance(named, bytes):
+        named = named.decode("utf-8", "replace")
+    reason = os_error_reason(exc)
+    message = f"{what}: {reason}" if what else reason
+    return OutputError(message, file=named)

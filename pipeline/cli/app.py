@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
-from rich.text import Text
 
 from pipeline import __version__
-from pipeline.errors import ConfigError, WayfinderError
-from pipeline.cli.console import err_console
+from pipeline.errors import MAX_MESSAGE_CHARS, ConfigError, WayfinderError, from_os_error, shorten
+from pipeline.cli.console import err_console, print_plain, styled
 
 app = typer.Typer(
     name="wayfinder",
@@ -60,17 +59,27 @@ def _register_all() -> None:
 def report_error(error: WayfinderError) -> None:
     """Print an error the way users see every error: one line, then any listed problems."""
     # Messages carry file names and TOML keys like `[youtube.vars]`: never Rich markup.
-    err_console.print(Text.assemble(("error:", "bold red"), " ", error.one_line()), highlight=False, soft_wrap=True)
+    err_console.print(styled(("error:", "bold red"), " ", error.one_line()))
     if isinstance(error, ConfigError):
         for problem in error.problems:
-            err_console.print(f"  - {problem}", highlight=False, markup=False, soft_wrap=True)
+            print_plain(f"  - {shorten(' '.join(problem.split()), MAX_MESSAGE_CHARS)}")
     if os.environ.get("WAYFINDER_DEBUG") == "1":
         for line in error.details:
-            err_console.print(f"  | {line}", highlight=False, markup=False, soft_wrap=True)
+            print_plain(f"  | {line}")
+
+
+def _fail(error: WayfinderError) -> NoReturn:
+    if os.environ.get("WAYFINDER_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exc()
+    report_error(error)
+    raise typer.Exit(error.exit_code) from None
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for command bodies: map WayfinderError to its message and exit code."""
+    """Decorator for command bodies: map WayfinderError to its message and exit code, and
+    the foreign errors that can reach here (OSError, MemoryError) to one line and exit 1."""
     import functools
 
     @functools.wraps(func)
@@ -78,14 +87,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except WayfinderError as error:
-            if os.environ.get("WAYFINDER_DEBUG") == "1":
-                import traceback
-
-                traceback.print_exc()
-            report_error(error)
-            raise typer.Exit(error.exit_code) from None
+            _fail(error)
+        except OSError as exc:
+            # A disk filling up, a read-only or unreadable folder, anywhere we did not expect it.
+            _fail(from_os_error(exc))
+        except MemoryError:
+            _fail(WayfinderError("out of memory"))
         except KeyboardInterrupt:
-            err_console.print("[bold red]interrupted[/]")
+            err_console.print(styled(("interrupted", "bold red")))
             raise typer.Exit(130) from None
 
     return wrapper

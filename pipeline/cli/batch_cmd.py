@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli.app import handle_errors
-from pipeline.cli.console import err_console, out_console
+from pipeline.cli.console import err_console, out_console, print_labelled, styled
 from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
 
@@ -39,10 +39,10 @@ class BatchProgressView:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             TextColumn("{task.percentage:>5.1f}%"),
-            TextColumn("{task.fields[detail]}"),
+            TextColumn("{task.fields[detail]}", markup=False),
             TimeRemainingColumn(),
             console=err_console,
             disable=not err_console.is_terminal,
@@ -64,17 +64,15 @@ class BatchProgressView:
 
     def on_decided(self, manifest: BatchManifest, decisions: list[Decision]) -> None:
         for text in manifest.notes:
-            err_console.print(f"[cyan]note:[/] {text}", highlight=False)
+            print_labelled("note:", "cyan", text)
         to_render = [d for d in decisions if d.action == "render"]
         skipped = sum(1 for d in decisions if d.action == "skip")
         failing = [d for d in decisions if d.action == "fail"]
         err_console.print(
             f"{len(decisions)} job{'s' if len(decisions) != 1 else ''}: {len(to_render)} to render, "
-            f"{skipped} up to date, {len(failing)} cannot start",
-            highlight=False,
-        )
+            f"{skipped} up to date, {len(failing)} cannot start")
         for decision in failing:
-            err_console.print(f"[bold red]failed[/] {decision.name}: {decision.reason}", highlight=False, soft_wrap=True)
+            print_labelled("failed", "bold red", f"{decision.name}: {decision.reason}")
         self._durations_s = {d.name: d.duration_s or 0.0 for d in to_render}
         self._jobs_total = len(to_render)
         if to_render:
@@ -114,8 +112,7 @@ class BatchProgressView:
         detail = outcome.reason
         if outcome.status == "rendered":
             detail = f"{outcome.output_path} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
-        self._progress.console.print(f"[{style}]{outcome.status}[/] {outcome.name}: {detail}",
-                                     highlight=False, soft_wrap=True)
+        print_labelled(outcome.status, style, f"{outcome.name}: {detail}", console=self._progress.console)
 
 
 def _seconds(value: float | None) -> str:
@@ -133,7 +130,7 @@ def print_dry_run(run: BatchRun, json_out: bool) -> None:
     for column in ("job", "would", "why", "output"):
         table.add_column(column)
     for d in run.decisions:
-        table.add_row(d.name, f"[{STATUS_STYLES[d.action]}]{d.action}[/]", d.reason, str(outputs.get(d.name) or ""))
+        table.add_row(d.name, styled((d.action, STATUS_STYLES[d.action])), d.reason, str(outputs.get(d.name) or ""))
     out_console.print(table)
 
 
@@ -156,9 +153,9 @@ def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
             table.add_row(*row)
         out_console.print(table)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.summary.counts().items()))
-    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s; report: {run.report_path}", highlight=False)
+    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s; report: {run.report_path}")
     for path in run.summary.qa_html:
-        err_console.print(f"QA report: {path}", highlight=False)
+        err_console.print(f"QA report: {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -18,10 +18,10 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
 
     The total comes from the events (the runner knows the planned duration)."""
     columns = (
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[speed]}"),
+        TextColumn("{task.fields[speed]}", markup=False),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err_console, transient=False, disable=not err_console.is_terminal) as bar:

@@ -92,7 +92,8 @@ def register(app: typer.Typer) -> None:
         load_qa_limits(preset)  # a bad preset is reported before any file is read
         total = len(find_media_files(paths))
         with StopOnSignal():
-            columns = (TextColumn("[bold]qa"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+            columns = (TextColumn("qa", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.description}", markup=False),
                        TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
                 task = bar.add_task("", total=total or None)

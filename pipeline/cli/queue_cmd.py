@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.app import handle_errors
-from pipeline.cli.console import err_console, out_console
+from pipeline.cli.console import err_console, out_console, styled
 from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
 
@@ -165,7 +165,7 @@ def list_items(
         table.add_column(column, overflow="fold", no_wrap=column in {"id", "state", "prio"})
     for item in items:
         note = item.reason or item.last_error or ""
-        table.add_row(str(item.id), f"[{STATE_STYLES.get(item.state, '')}]{item.state}[/]", _shown_path(item.video_path),
+        table.add_row(str(item.id), styled((item.state, STATE_STYLES.get(item.state, ""))), _shown_path(item.video_path),
                       _when(item.due_at) if item.state in {"pending", "deferred", "processing"} else "",
                       _publish_time(item.publish_at), str(item.priority), item.video_id or "", note,
                       style="dim" if item.state == "cancelled" else None)

@@ -10,7 +10,7 @@ import typer
 
 from pipeline import config
 from pipeline.cli.app import handle_errors
-from pipeline.cli.console import err_console, out_console
+from pipeline.cli.console import out_console, print_labelled
 from pipeline.cli.progress import progress_bar
 from pipeline.cli.signals import StopOnSignal
 from pipeline.errors import UsageError
@@ -31,7 +31,7 @@ def load_render_job(target: Path, out: Optional[Path], preset: Optional[str]) ->
 
 
 def note(text: str) -> None:
-    err_console.print(f"[cyan]note:[/] {text}", highlight=False)
+    print_labelled("note:", "cyan", text)
 
 
 def register(app: typer.Typer) -> None:
@@ -69,8 +69,5 @@ def register(app: typer.Typer) -> None:
                 "wall_time_s": round(result.wall_time_s, 3),
             }))
         else:
-            err_console.print(
-                f"[green]rendered[/] {result.plan.output_path} ({result.plan.video_mode} video, "
-                f"{result.plan.audio_mode} audio, {result.wall_time_s:.1f} s)",
-                highlight=False,
-            )
+            print_labelled("rendered", "green", f"{result.plan.output_path} ({result.plan.video_mode} video, "
+                           f"{result.plan.audio_mode} audio, {result.wall_time_s:.1f} s)")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.app import handle_errors
-from pipeline.cli.console import err_console
+from pipeline.cli.console import print_labelled
 from pipeline.cli.signals import StopOnSignal
 from pipeline.samples import write_samples
 
@@ -20,4 +20,4 @@ def register(app: typer.Typer) -> None:
         with StopOnSignal():
             written = write_samples(folder)
         for name, path in written.items():
-            err_console.print(f"[green]wrote[/] {name}: {path}", highlight=False)
+            print_labelled("wrote", "green", f"{name}: {path}")

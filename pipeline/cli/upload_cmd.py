@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from pipeline.cli.app import handle_errors
-from pipeline.cli.console import err_console, out_console
+from pipeline.cli.console import err_console, out_console, styled
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -49,13 +49,13 @@ class ConsoleReporter:
 
     def _print(self, text: str, style: str = "") -> None:
         console = self._progress.console if self._progress is not None else err_console
-        console.print(f"[{style}]{text}[/]" if style else text, highlight=False, markup=bool(style), soft_wrap=True)
+        console.print(styled((text, style)))
 
     def info(self, message: str) -> None:
         self._print(message)
 
     def warn(self, message: str) -> None:
-        self._print(f"warning: {message}".replace("[", r"\["), "yellow")
+        self._print(f"warning: {message}", "yellow")
 
     def transfer_started(self, total_bytes: int) -> None:
         self._progress = Progress(

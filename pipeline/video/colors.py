@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from PIL import ImageColor
 
+from pipeline.errors import shown_value
+
 
 def parse_color(text: str) -> tuple[int, int, int]:
     """RGB of a colour name or hex code; ValueError saying what is allowed otherwise."""
@@ -20,10 +22,10 @@ def parse_color(text: str) -> tuple[int, int, int]:
         rgba = ImageColor.getrgb(candidate)
     except ValueError:
         raise ValueError(
-            f"not a colour: {text!r}; use a CSS colour name (white, navy, ...) or #rrggbb"
+            f"not a colour: {shown_value(text)}; use a CSS colour name (white, navy, ...) or #rrggbb"
         ) from None
     if len(rgba) == 4 and rgba[3] != 255:
-        raise ValueError(f"colour {text!r} has transparency; give an opaque colour")
+        raise ValueError(f"colour {shown_value(text)} has transparency; give an opaque colour")
     return int(rgba[0]), int(rgba[1]), int(rgba[2])
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from pipeline.errors import ConfigError, UsageError
+from pipeline.errors import ConfigError, UsageError, shown_value
 from pipeline.youtube.metadata import TemplateFile, VarValue, parse_template
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -41,14 +41,14 @@ def template_dirs() -> list[Path]:
 
 def find_template(name: str) -> Path:
     if not _NAME.match(name):
-        raise UsageError(f"template name {name!r} is not a plain name (letters, digits, _ . -)")
+        raise UsageError(f"template name {shown_value(name)} is not a plain name (letters, digits, _ . -)")
     for folder in template_dirs():
         candidate = folder / f"{name}.toml"
         if candidate.is_file():
             return candidate
     known = sorted({p.stem for folder in template_dirs() if folder.is_dir() for p in folder.glob("*.toml")})
     raise ConfigError(
-        f"no metadata template named {name!r} (known: {', '.join(known) or 'none'})", field="template"
+        f"no metadata template named {shown_value(name)} (known: {', '.join(known) or 'none'})", field="template"
     )
 
 
@@ -68,7 +68,7 @@ def parse_var_assignments(assignments: list[str]) -> dict[str, str]:
         key, sep, value = assignment.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise UsageError(f"--var {assignment!r}: expected key=value with a plain key (letters, digits, _)")
+            raise UsageError(f"--var {shown_value(assignment)}: expected key=value with a plain key (letters, digits, _)")
         result[key] = value
     return result
 

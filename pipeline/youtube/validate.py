@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, shown_value
 from pipeline.youtube.captions import check_caption_file
 from pipeline.youtube.chapters import check_chapters
 from pipeline.youtube.metadata import CATEGORIES, VideoMetadata
@@ -88,7 +88,7 @@ def normalize_category(category: object) -> tuple[str | None, list[str]]:
     if text.casefold() in by_name:
         return by_name[text.casefold()], []
     known = ", ".join(f"{cid} {name}" for cid, name in CATEGORIES.items())
-    return None, [f"category: {text!r} is not a YouTube category a video can have (known: {known})"]
+    return None, [f"category: {shown_value(text)} is not a YouTube category a video can have (known: {known})"]
 
 
 def parse_publish_at(value: object, now: datetime) -> tuple[str | None, list[str]]:
@@ -102,12 +102,12 @@ def parse_publish_at(value: object, now: datetime) -> tuple[str | None, list[str
     else:
         text = str(value).strip()
         if not _RFC3339.match(text):
-            return None, [f"publish_at: {text!r} is not an RFC 3339 date-time with a time zone, "
+            return None, [f"publish_at: {shown_value(text)} is not an RFC 3339 date-time with a time zone, "
                           "e.g. 2025-06-01T09:00:00-05:00 or 2025-06-01T14:00:00Z"]
         try:
             moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
         except ValueError:
-            return None, [f"publish_at: {text!r} is not a real date-time"]
+            return None, [f"publish_at: {shown_value(text)} is not a real date-time"]
     if moment.tzinfo is None:
         return None, ["publish_at: needs a time zone (an offset like -05:00, or Z for UTC)"]
     utc = moment.astimezone(timezone.utc)
@@ -119,7 +119,7 @@ def parse_publish_at(value: object, now: datetime) -> tuple[str | None, list[str
 def check_language(value: str | None, field: str) -> list[str]:
     if value is None or _LANGUAGE.match(value):
         return []
-    return [f"{field}: {value!r} is not a language code like en, es or en-US"]
+    return [f"{field}: {shown_value(value)} is not a language code like en, es or en-US"]
 
 
 def check_video(facts: VideoFacts) -> list[str]:
@@ -156,7 +156,7 @@ def collect_problems(
     publish_at, publish_problems = parse_publish_at(meta.publish_at, now)
     problems += publish_problems
     if meta.publish_at not in (None, "") and meta.privacy != "private":
-        problems.append(f"publish_at: YouTube schedules only private videos; privacy is {meta.privacy!r} "
+        problems.append(f"publish_at: YouTube schedules only private videos; privacy is {shown_value(meta.privacy)} "
                         "(set privacy = \"private\"; the video becomes public at publish_at)")
     problems += check_chapters(meta.chapters, facts.duration_s)
     if meta.captions is not None:
