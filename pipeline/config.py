@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pipeline import paths
 from pipeline.errors import ConfigError, shown_value
 from pipeline.qa.settings import QaSettings
+from pipeline.tomlfile import read_toml_file
 
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -311,18 +311,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 # ---------------------------------------------------------------- loading
 
 
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{what} not found", file=path) from None
-    except IsADirectoryError:
-        raise ConfigError(f"{what} is a folder, not a file", file=path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=path) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not valid TOML: not UTF-8 text", file=path) from None
+read_toml = read_toml_file  # the name the batch manifest and older callers use
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:

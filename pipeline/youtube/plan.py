@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, InputError, UsageError
+from pipeline.tomlfile import parse_toml_text
 from pipeline.youtube.chapters import append_chapters
 from pipeline.youtube.caption_timing import placed_captions_for
 from pipeline.youtube.metadata import (
@@ -108,13 +108,12 @@ class UploadPlan:
 def read_job_file(job_file: Path) -> tuple[dict[str, Any], str | None]:
     """The raw `[youtube]` table and the `preset` name of a job file."""
     try:
-        data = tomllib.loads(job_file.read_text(encoding="utf-8"))
+        text = job_file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"no such job file: {job_file}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the job file: {exc}", file=job_file) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", file=job_file) from exc
+    data = parse_toml_text(text, file=job_file)
     youtube = data.get("youtube", {})
     if not isinstance(youtube, dict):
         raise ConfigError("[youtube] must be a table", file=job_file, field="youtube")

@@ -16,7 +16,6 @@ America/Los_Angeles. The upload queue reuses this table to plan a day's work.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,6 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import ConfigError
+from pipeline.tomlfile import read_toml_file
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
@@ -73,10 +73,7 @@ def load_quota_table(path: Path | None = None) -> QuotaTable:
         path = user_config_dir() / "quota.toml"
     if not path.is_file():
         return QuotaTable()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the quota table: {exc}", file=path) from exc
+    data = read_toml_file(path, "quota table")
     problems: list[str] = []
     costs = dict(DEFAULT_COSTS)
     limits = dict(DEFAULT_DAILY_LIMITS)

@@ -10,7 +10,6 @@ the variable, never an empty string in a published title.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.errors import ConfigError, UsageError, shown_value
+from pipeline.tomlfile import read_toml_file
 from pipeline.youtube.metadata import TemplateFile, VarValue, parse_template
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -54,10 +54,7 @@ def find_template(name: str) -> Path:
 
 def load_template(name: str) -> tuple[TemplateFile, Path]:
     path = find_template(name)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read the template: {exc}", file=path) from exc
+    data = read_toml_file(path, "metadata template")
     return parse_template(data, file=path), path
 
 
