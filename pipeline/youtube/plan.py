@@ -171,7 +171,9 @@ def build_upload_plan(
     variables: dict[str, VarValue] = {**section.vars, **(row_vars or {}), **overrides.variables}
 
     problems: list[str] = []
-    rendered = render_fields(merged, variables, problems)
+    from_template = {key: template_file for key in template_fields
+                     if template_file is not None and key not in job_fields and key not in cli_fields}
+    rendered = render_fields(merged, variables, problems, origins=from_template)
 
     facts = read_video_facts(video)
     category_raw = rendered.get("category", DEFAULT_CATEGORY_ID)

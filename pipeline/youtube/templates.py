@@ -2,9 +2,10 @@
 
 A template is a TOML file named `NAME.toml` in `<config dir>/templates/` (the user's,
 which wins) or in the built-in `presets/templates/`. Text fields are Jinja2 templates
-rendered in a sandboxed environment with StrictUndefined: a template cannot reach
-Python internals, and a variable that was not given is an error naming the field and
-the variable, never an empty string in a published title.
+rendered in a sandboxed environment with StrictUndefined and budgets
+(`pipeline.youtube.sandbox`): a template cannot reach Python internals or run for
+minutes, and a variable that was not given is an error naming the field and the
+variable, never an empty string in a published title.
 """
 
 from __future__ import annotations
@@ -14,22 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, UndefinedError
 
-from pipeline.errors import ConfigError, UsageError, shown_value
+from pipeline.errors import ConfigError, UsageError, shorten, shown_value
 from pipeline.tomlfile import read_toml_file
 from pipeline.youtube.metadata import TemplateFile, VarValue, parse_template
+from pipeline.youtube.sandbox import ForbiddenTagError, TemplateBudgetError, render_bounded
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-_ENVIRONMENT = SandboxedEnvironment(
-    undefined=StrictUndefined,
-    autoescape=False,  # plain text for YouTube, not HTML
-    keep_trailing_newline=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def template_dirs() -> list[Path]:
@@ -70,15 +64,25 @@ def parse_var_assignments(assignments: list[str]) -> dict[str, str]:
     return result
 
 
-def render_text(source: str, variables: Mapping[str, VarValue], *, field: str, problems: list[str]) -> str:
-    """Render one text field; a failure is added to `problems` (naming field and variable)."""
+def render_text(source: str, variables: Mapping[str, VarValue], *, field: str, problems: list[str],
+                origin: Path | None = None) -> str:
+    """Render one text field in the bounded sandbox; a failure is added to `problems`
+    (naming the field, the variable, and `origin`, the template file the field came from)."""
+    where = f" (in {origin})" if origin is not None else ""
     try:
-        return _ENVIRONMENT.from_string(source).render(dict(variables))
+        return render_bounded(source, variables)
     except UndefinedError as exc:
-        problems.append(f"{field}: {_undefined_message(exc)} (give it with --var or [youtube.vars])")
+        problems.append(f"{field}: {_undefined_message(exc)} (give it with --var or [youtube.vars]){where}")
+    except ForbiddenTagError as exc:
+        line = f" (line {exc.lineno})" if exc.lineno else ""
+        problems.append(f"{field}: template error{line}: {exc}{where}")
+    except TemplateBudgetError as exc:
+        problems.append(f"{field}: template refused: {exc}{where}")
     except TemplateError as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-        problems.append(f"{field}: template error{line}: {exc.message or exc}")
+        problems.append(f"{field}: template error{line}: {shorten(str(exc.message or exc))}{where}")
+    except Exception as exc:  # noqa: BLE001 - a template's own arithmetic or type error: {{ 1 / 0 }}
+        problems.append(f"{field}: template error: {exc.__class__.__name__}: {shorten(str(exc))}{where}")
     return ""
 
 
@@ -90,17 +94,21 @@ def _undefined_message(exc: UndefinedError) -> str:
 
 
 def render_fields(fields: Mapping[str, Any], variables: Mapping[str, VarValue],
-                  problems: list[str], *, prefix: str = "") -> dict[str, Any]:
-    """Render the text fields (title, description, tags, playlist) of a metadata mapping."""
+                  problems: list[str], *, prefix: str = "",
+                  origins: Mapping[str, Path] | None = None) -> dict[str, Any]:
+    """Render the text fields (title, description, tags, playlist) of a metadata mapping.
+    `origins` names the template file a field came from, for its problems."""
+    origins = origins or {}
     rendered: dict[str, Any] = dict(fields)
     for key in ("title", "description", "playlist", "captions_name"):
         value = fields.get(key)
         if isinstance(value, str):
-            rendered[key] = render_text(value, variables, field=f"{prefix}{key}", problems=problems)
+            rendered[key] = render_text(value, variables, field=f"{prefix}{key}", problems=problems,
+                                        origin=origins.get(key))
     tags = fields.get("tags")
     if isinstance(tags, list):
         rendered["tags"] = [
-            render_text(tag, variables, field=f"{prefix}tags[{index}]", problems=problems)
+            render_text(tag, variables, field=f"{prefix}tags[{index}]", problems=problems, origin=origins.get("tags"))
             for index, tag in enumerate(tags)
         ]
     return rendered
