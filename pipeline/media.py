@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import Cancelled, RenderError, ToolError
+from pipeline.ffmpeg_failure import describe_failure
 from pipeline.lifeline import child_dies_with_us
 
 STDERR_TAIL_LINES = 12
@@ -284,8 +285,8 @@ def run_ffmpeg(
         raise Cancelled(f"{what} cancelled", file=file)
     result = FfmpegResult(process.returncode, list(tail), "\n".join(full))
     if check and process.returncode != 0:
-        last = result.stderr_tail[-1] if result.stderr_tail else f"exit code {process.returncode}"
-        raise RenderError(f"{what} failed: {last}", file=file, details=result.stderr_tail)
+        message = describe_failure(what, result.stderr_tail, process.returncode, args)
+        raise RenderError(message, file=file, details=result.stderr_tail)
     return result
 
 

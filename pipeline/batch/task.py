@@ -21,7 +21,7 @@ from dataclasses import replace
 from pipeline.batch.fingerprint import write_record
 from pipeline.batch.model import EventCallback, JobEvent, JobOutcome, TaskSpec
 from pipeline.config import Job
-from pipeline.errors import Cancelled, InputError, WayfinderError
+from pipeline.errors import Cancelled, InputError, WayfinderError, from_os_error
 from pipeline.media import Progress, allow_new_runs, terminate_all_running
 from pipeline.render import run_render
 
@@ -134,7 +134,10 @@ def run_task(spec: TaskSpec, *, on_event: EventCallback | None = None, where: st
                        wall_time_s=round(time.monotonic() - started, 3))
     except KeyboardInterrupt:
         return replace(base, status="cancelled", reason="interrupted", exit_code=130)
-    except Exception as error:  # a bug, or an OS error nobody turned into a WayfinderError
+    except OSError as error:  # a full or read-only disk where nobody expected one
+        reason = from_os_error(error).one_line()
+        return replace(base, reason=reason, exit_code=1, wall_time_s=round(time.monotonic() - started, 3))
+    except Exception as error:  # a bug
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         if os.environ.get("WAYFINDER_DEBUG") == "1":
             traceback.print_exc()

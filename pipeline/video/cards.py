@@ -28,7 +28,7 @@ from PIL import Image, ImageOps
 
 from pipeline import paths
 from pipeline.config import CardSpec
-from pipeline.errors import ConfigError, InputError
+from pipeline.errors import ConfigError, InputError, OutputError, os_error_reason
 from pipeline.media import run_ffmpeg
 from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
@@ -190,14 +190,19 @@ def render_card(
     duration_s = frames / fps
     if clip.is_file() and clip.stat().st_size > 0:
         return RenderedCard(name, clip, duration_s, size_px, fps_text, audio, cache_hit=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    # Written beside the cache entry and renamed into place, so a crash or a second
-    # render running at the same time never sees half a clip.
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".render-") as work:
-        still = Path(work) / "card.png"
-        Image.fromarray(compose_card(spec, size_px, font)).save(still)
-        partial = Path(work) / "card.mp4"
-        run_ffmpeg(build_card_encode_args(still, partial, frames, fps_text), total_s=duration_s,
-                   what=f"{name} card", file=job_file)
-        os.replace(partial, clip)
+    picture = compose_card(spec, size_px, font)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written beside the cache entry and renamed into place, so a crash or a second
+        # render running at the same time never sees half a clip.
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".render-") as work:
+            still = Path(work) / "card.png"
+            Image.fromarray(picture).save(still)
+            partial = Path(work) / "card.mp4"
+            run_ffmpeg(build_card_encode_args(still, partial, frames, fps_text), total_s=duration_s,
+                       what=f"{name} card", file=job_file)
+            os.replace(partial, clip)
+    except OSError as exc:  # a full or read-only cache disk: say which folder, not a traceback
+        raise OutputError(f"{name} card: cannot write the card cache: {os_error_reason(exc)} "
+                          "(free space there, or set WAYFINDER_CACHE_DIR)", file=folder) from None
     return RenderedCard(name, clip, duration_s, size_px, fps_text, audio, cache_hit=False)
