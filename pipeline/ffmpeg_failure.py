@@ -1,14 +1,16 @@
-"""Why an ffmpeg run failed, in the words a producer can act on (pure).
+"""Why an ffmpeg run failed, in the words a producer can act on.
 
 ffmpeg ends a failed run with lines like `Conversion failed!` or `Error muxing a
 packet`; the cause ("No space left on device") is an earlier line, from the muxer or
-the file protocol. This module finds such a cause in the kept stderr tail and names the
-folder ffmpeg was writing to, so a full disk reads "no space left on device in
-/videos/out" instead of "Conversion failed!".
+the file protocol, and encoder statistics often push it out of the kept stderr tail.
+So a failure is described from the tail when it names a cause, else from the folder
+ffmpeg was writing to (nearly no free space left there: the disk is full), so a full
+disk reads "no space left on device in /videos/out" instead of "Conversion failed!".
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +20,9 @@ WRITE_FAILURES = (
     ("Disk quota exceeded", "disk quota exceeded"),
     ("Read-only file system", "read-only file system"),
 )
+# Free space under which a failed write is taken for a full disk: ffmpeg stops within one
+# I/O buffer (32 KiB) of the end, and a working disk keeps far more.
+FULL_DISK_BYTES = 1024 * 1024
 # Lines that only say that something failed earlier.
 GENERIC_LINES = ("Conversion failed!",)
 
@@ -41,15 +46,30 @@ def output_folder(output: Path) -> Path:
     return folder
 
 
+def free_bytes(folder: Path) -> int | None:
+    """Bytes an unprivileged writer may still use in `folder`, or None if unknown."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
 def describe_failure(what: str, stderr_tail: Sequence[str], returncode: int, args: Sequence[str] = ()) -> str:
     """`what failed: reason` for a non-zero ffmpeg exit; the reason is a known write
-    failure (naming the folder) when the tail holds one, else ffmpeg's last useful line."""
+    failure (naming the folder) when the tail holds one or the output's disk is full,
+    else ffmpeg's last useful line."""
+    output = find_output_path(args)
+    folder = output_folder(output) if output is not None else None
+    where = f" in {folder}" if folder is not None else ""
     for line in reversed(stderr_tail):
         for needle, reason in WRITE_FAILURES:
             if needle in line:
-                output = find_output_path(args)
-                where = f" in {output_folder(output)}" if output is not None else ""
                 return f"{what} failed: {reason}{where}"
+    if folder is not None:
+        free = free_bytes(output.parent if output is not None and output.parent.is_dir() else folder)
+        if free is not None and free < FULL_DISK_BYTES:
+            return f"{what} failed: no space left on device{where} ({free // 1024} KiB free)"
     useful = [line for line in stderr_tail if line.strip() and line.strip() not in GENERIC_LINES]
     if useful:
         return f"{what} failed: {useful[-1]}"
