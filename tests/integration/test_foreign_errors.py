@@ -188,3 +188,27 @@ def test_an_os_error_outside_any_check_is_one_line_naming_the_file(read_only_dis
     assert result.returncode == 1
     assert one_error_line(result.stderr) == f"error: {target}: read-only file system"
 
+
+
+def test_batch_prints_job_names_and_reasons_with_brackets_as_they_are(clip: Path, tmp_path: Path) -> None:
+    # One job renders, one cannot start (its input is missing): both lines carry brackets.
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(f"""
+[[jobs]]
+name = "lobby [/x] [br]"
+preset = "youtube-draft"
+input = {{ main = "{clip}" }}
+output = {{ path = "out/lobby [br].mp4" }}
+
+[[jobs]]
+name = "desk [/y]"
+preset = "youtube-draft"
+input = {{ main = "missing [/z].mp4" }}
+output = {{ path = "out/desk.mp4" }}
+""")
+    result = wayfinder("batch", manifest)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert "rendered lobby [/x] [br]: " in result.stderr and "out/lobby [br].mp4" in result.stderr
+    assert "failed desk [/y]: " in result.stderr and "missing [/z].mp4" in result.stderr
+    assert (tmp_path / "out" / "lobby [br].mp4").is_file()
