@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from pipeline.errors import ConfigError
 
@@ -23,6 +23,15 @@ License = Literal["youtube", "creativeCommon"]
 VarValue = str | int | float | bool
 
 DEFAULT_CATEGORY_ID = "27"  # Education
+
+# Shape bounds, checked before any template renders, so that a 10 MB value or a million
+# tags costs a message, not minutes. Far above what YouTube accepts after rendering (title
+# 100 characters, description 5000 bytes, tags 500 characters in all, so at most 250 tags).
+MAX_TEMPLATE_TEXT_CHARS = 20_000  # of a text field's template, and of a variable's value
+MAX_TAGS = 500
+MAX_VARS = 1000
+MAX_CHAPTERS = 500
+TemplateText = Annotated[str, StringConstraints(max_length=MAX_TEMPLATE_TEXT_CHARS)]
 
 # Categories a video can be assigned to (videoCategories.list, `assignable: true`).
 CATEGORIES: dict[str, str] = {
@@ -50,7 +59,7 @@ class _Strict(BaseModel):
 
 class Chapter(_Strict):
     at_s: float = Field(ge=0)
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=5000)  # its line goes into the description (5000 bytes)
 
 
 class Release(_Strict):
@@ -63,9 +72,9 @@ class Release(_Strict):
 class MetadataFields(_Strict):
     """Fields a template and a job can both set; text fields are Jinja2 templates."""
 
-    title: str | None = None
-    description: str | None = None
-    tags: list[str] | None = None
+    title: TemplateText | None = None
+    description: TemplateText | None = None
+    tags: list[TemplateText] | None = Field(None, max_length=MAX_TAGS)
     category: int | str | None = None
     default_language: str | None = None
     default_audio_language: str | None = None
@@ -73,7 +82,7 @@ class MetadataFields(_Strict):
     contains_synthetic_media: bool | None = None
     license: License | None = None
     privacy: Privacy | None = None
-    playlist: str | None = None
+    playlist: TemplateText | None = None
 
 
 class TemplateFile(MetadataFields):
@@ -84,13 +93,13 @@ class YouTubeSection(MetadataFields):
     """A job file's `[youtube]` table. Paths are relative to the job file's folder."""
 
     template: str | None = None
-    vars: dict[str, VarValue] = Field(default_factory=dict)
-    chapters: list[Chapter] = Field(default_factory=list)
+    vars: dict[str, TemplateText | int | float | bool] = Field(default_factory=dict, max_length=MAX_VARS)
+    chapters: list[Chapter] = Field(default_factory=list, max_length=MAX_CHAPTERS)
     release: Release | None = None
     publish_at: datetime | date | str | None = None
     captions: str | None = None
     captions_language: str | None = None
-    captions_name: str | None = None
+    captions_name: TemplateText | None = None
     thumbnail: str | None = None
     thumbnail_title: bool | None = None
     notify_subscribers: bool | None = None

@@ -34,7 +34,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
 
-MAX_SOURCE_CHARS = 20_000  # of one field's template text
+from pipeline.youtube.metadata import MAX_TEMPLATE_TEXT_CHARS
+
+MAX_SOURCE_CHARS = MAX_TEMPLATE_TEXT_CHARS  # of one field's template text (the schema checks it first)
 MAX_OUTPUT_CHARS = 20_000  # of one rendered field: 4x YouTube's largest (description, 5000 bytes)
 MAX_VALUE_CHARS = 100_000  # of any string, list or mapping a template builds
 MAX_INT_BITS = 4096  # of any whole number a template builds (about 1200 digits)

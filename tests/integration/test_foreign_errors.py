@@ -212,3 +212,17 @@ output = {{ path = "out/desk.mp4" }}
     assert "rendered lobby [/x] [br]: " in result.stderr and "out/lobby [br].mp4" in result.stderr
     assert "failed desk [/y]: " in result.stderr and "missing [/z].mp4" in result.stderr
     assert (tmp_path / "out" / "lobby [br].mp4").is_file()
+
+
+@pytest.mark.parametrize(("youtube_table", "problem"), [
+    (f'title = "{"T" * TEN_MB}"', "youtube.title: String should have at most 20000 characters"),
+    ("tags = [" + ", ".join(['"t"'] * 1_000_000) + "]", "youtube.tags: List should have at most 500 items"),
+], ids=["ten-megabyte-title", "a-million-tags"])
+def test_oversized_metadata_is_refused_before_any_template_renders(
+        clip: Path, tmp_path: Path, youtube_table: str, problem: str) -> None:
+    job = write_job(tmp_path, clip, f'[youtube]\nprivacy = "private"\n{youtube_table}')
+    for command in (("render", job, "--dry-run"), ("upload", clip, "--job", job, "--dry-run")):
+        result = wayfinder(*command, timeout_s=HANG_TIMEOUT_S)
+        assert result.returncode == 3, result.stderr[-3000:]
+        assert one_error_line(result.stderr) == f"error: {job}: the [youtube] table has 1 problem(s)"
+        assert f"  - {problem}" in result.stderr and len(result.stderr) < 2000
