@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from pipeline import paths
 from pipeline.errors import ConfigError, shown_value
@@ -120,8 +129,20 @@ class PresetFile(StrictModel):
     qa: QaSettings = QaSettings()
 
 
+MAX_PATH_CHARS = 4096  # Linux's PATH_MAX: a longer path cannot name a file
+
+
+def _path_fits(value: object) -> object:
+    if isinstance(value, str) and len(value) > MAX_PATH_CHARS:
+        raise ValueError(f"a path of {len(value):,} characters; at most {MAX_PATH_CHARS} can name a file")
+    return value
+
+
+FilePath = Annotated[Path, BeforeValidator(_path_fits)]
+
+
 class InputSection(StrictModel):
-    main: Path
+    main: FilePath
 
 
 class TakeSpec(StrictModel):
@@ -142,7 +163,7 @@ class TakeSpec(StrictModel):
 
 
 class OutputSection(StrictModel):
-    path: Path | None = None
+    path: FilePath | None = None
 
 
 # A card is read in a few seconds: a headline and a few short lines. These bounds keep a
@@ -159,7 +180,7 @@ Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
 
 class PipSpec(StrictModel):
-    source: Path
+    source: FilePath
     corner: Corner | None = None
     x: float | None = Field(None, ge=0.0, le=1.0)
     y: float | None = Field(None, ge=0.0, le=1.0)
@@ -189,10 +210,10 @@ class CardSpec(StrictModel):
     lines: list[CardLine] = Field(min_length=1, max_length=MAX_CARD_LINES)
     duration_s: float = Field(3.0, gt=0.0, le=30.0)
     background: ColorText = "#1d3557"
-    background_image: Path | None = None
+    background_image: FilePath | None = None
     text_color: ColorText = "white"
     font_size_px: int | None = Field(None, ge=8, le=400)
-    audio: Path | None = None
+    audio: FilePath | None = None
 
 
 class JobFile(StrictModel):

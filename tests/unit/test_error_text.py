@@ -92,3 +92,13 @@ def test_card_lines_are_bounded(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         config.load_job(job)
     assert any("outro.lines: List should have at most 8 items" in p for p in caught.value.problems)
+
+
+def test_a_path_no_file_can_have_is_a_bad_job_not_an_os_error(tmp_path: Path) -> None:
+    job = tmp_path / "job.toml"
+    job.write_text(f"[input]\nmain = '{'p' * 10_000}.mp4'\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load_job(job)
+    assert caught.value.exit_code == 3
+    (problem,) = caught.value.problems
+    assert "input.main: a path of 10,004 characters; at most 4096 can name a file" in problem and len(problem) < 400
