@@ -170,6 +170,8 @@ class OutputSection(StrictModel):
 # card on one picture (at 1080p about 30 headline characters fit a row, so 200 wrap to 7
 # rows) and keep a mistaken 10 MB line from costing minutes of text layout.
 MAX_CARD_LINES = 8
+# Each inset is a decode and an overlay in the one picture graph; a screen holds a few.
+MAX_INSETS = 16
 MAX_CARD_LINE_CHARS = 200
 MAX_COLOR_CHARS = 64
 CardLine = Annotated[str, StringConstraints(max_length=MAX_CARD_LINE_CHARS)]
@@ -225,7 +227,7 @@ class JobFile(StrictModel):
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
-    pip: list[PipSpec] = []
+    pip: list[PipSpec] = Field(default_factory=list, max_length=MAX_INSETS)
     intro: CardSpec | None = None
     outro: CardSpec | None = None
     # Its schema belongs to the publishing code (pipeline.youtube.metadata); load_job

@@ -56,13 +56,18 @@ def _register_all() -> None:
         module.register(app)
 
 
+MAX_PROBLEMS_SHOWN = 50  # a generated job with 100,000 bad entries must not print 100,000 lines
+
+
 def report_error(error: WayfinderError) -> None:
     """Print an error the way users see every error: one line, then any listed problems."""
     # Messages carry file names and TOML keys like `[youtube.vars]`: never Rich markup.
     err_console.print(styled(("error:", "bold red"), " ", error.one_line()))
     if isinstance(error, ConfigError):
-        for problem in error.problems:
+        for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
             print_plain(f"  - {shorten(' '.join(problem.split()), MAX_MESSAGE_CHARS)}")
+        if len(error.problems) > MAX_PROBLEMS_SHOWN:
+            print_plain(f"  … and {len(error.problems) - MAX_PROBLEMS_SHOWN:,} more problems")
     if os.environ.get("WAYFINDER_DEBUG") == "1":
         for line in error.details:
             print_plain(f"  | {line}")

@@ -102,3 +102,22 @@ def test_a_path_no_file_can_have_is_a_bad_job_not_an_os_error(tmp_path: Path) ->
     assert caught.value.exit_code == 3
     (problem,) = caught.value.problems
     assert "input.main: a path of 10,004 characters; at most 4096 can name a file" in problem and len(problem) < 400
+
+
+
+def test_a_hundred_thousand_insets_are_one_problem(tmp_path: Path) -> None:
+    job = tmp_path / "job.toml"
+    job.write_text("[input]\nmain = 'a.mp4'\n" + "[[pip]]\nwidth = 5\n" * 100_000)
+    with pytest.raises(ConfigError) as caught:
+        config.load_job(job)
+    (problem,) = caught.value.problems
+    assert "pip: List should have at most 16 items" in problem and "(got (list of 100,000 items))" in problem
+
+
+def test_the_problem_list_printed_is_bounded(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli.app import MAX_PROBLEMS_SHOWN, report_error
+
+    report_error(ConfigError("invalid manifest", problems=[f"jobs[{i}]: bad" for i in range(100_000)], file="m.toml"))
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 + MAX_PROBLEMS_SHOWN + 1
+    assert lines[-1] == f"  … and {100_000 - MAX_PROBLEMS_SHOWN:,} more problems"
