@@ -168,6 +168,10 @@ OS_ERROR_REASONS = {
 }
 
 
+# The errors of writing to a disk that is full or frozen, whatever file was being written.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
 def os_error_reason(exc: OSError) -> str:
     """What went wrong in a few plain words (`no space left on device`)."""
     reason = OS_ERROR_REASONS.get(exc.errno or 0)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.config import Job
-from pipeline.errors import AudioError, InputError, OutputError, RenderError
+from pipeline.errors import WRITE_ERRNOS, AudioError, InputError, OutputError, RenderError, os_error_reason
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.output_lock import output_lock
@@ -266,8 +266,16 @@ def run_render(
     check_output_not_source(job)
     check_output_target(job.output_path, force=force)
     find_ffmpeg()
-    with output_lock(job.output_path):
-        return _render_locked(job, started, force=force, on_progress=on_progress, on_note=on_note)
+    try:
+        with output_lock(job.output_path):
+            return _render_locked(job, started, force=force, on_progress=on_progress, on_note=on_note)
+    except OSError as exc:
+        # Our own writes beside the output (lock, working files, spools, report) on a full or
+        # read-only disk; Python often cannot say which file, so name the output's folder.
+        if exc.filename is None and exc.errno in WRITE_ERRNOS:
+            raise OutputError(f"render failed: {os_error_reason(exc)} in {job.output_path.parent}",
+                              file=job.main_path) from exc
+        raise
 
 
 def _render_locked(
