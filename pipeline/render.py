@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.config import Job
-from pipeline.errors import WRITE_ERRNOS, AudioError, InputError, OutputError, RenderError, os_error_reason
+from pipeline.errors import WRITE_ERRNOS, AudioError, OutputError, RenderError, os_error_reason
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.output_lock import output_lock
