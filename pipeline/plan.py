@@ -141,7 +141,7 @@ def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: Pictu
     if mode == "copy":
         notes.append("video stream copied (no picture edits, source already fits the preset)")
         return PicturePlan(None, None, "copy", size_px, info.video.fps, info.duration_s, tuple(notes))
-    notes.extend(size_notes + fps_notes)
+    notes.extend(size_notes + fps_notes + compose.build_conversion_notes(info, prep))
     main = ffmpeg.input(f"file:{info.path.resolve()}")
     video = compose.build_picture(main[str(info.video.index)], job, info, size_px, fps, prep)
     video, _ = compose.join_cards(video, None, job, prep)

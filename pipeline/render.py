@@ -40,7 +40,9 @@ from pipeline.plan import (
 from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
 from pipeline.video import compose
-from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
+from pipeline.video.compose import build_output_fps, build_output_size
+from pipeline.video.compose import edits_picture as edits_picture_of
+from pipeline.video.hdr import prepare_hdr
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
 
 if TYPE_CHECKING:
@@ -105,21 +107,23 @@ class PictureStart:
             self.light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
 
 
-def start_job(job: Job) -> PictureStart:
-    """Probe, start the light analysis (on a worker thread), check the insets and make
-    the cards."""
+def start_job(job: Job, work_dir: Path | None = None) -> PictureStart:
+    """Probe, find an HDR source's peak, start the light analysis (on a worker thread),
+    check the insets and make the cards. `work_dir` holds the analysis' working files."""
     info = probe(job.main_path)
     if info.video is None and container_for(job.output_path)[1] and not info.audio:
         raise InputError("no video or audio stream to render", file=job.main_path)
-    edits_picture = info.video is not None and has_video_edits(job)
-    light_task = start_light_analysis(job, info) if edits_picture else None
+    edits_picture = info.video is not None and edits_picture_of(job, info.video)
+    # An HDR source's peak is found first: the light analysis looks at the SDR picture.
+    hdr = prepare_hdr(info) if edits_picture and container_for(job.output_path)[1] else None
+    light_task = start_light_analysis(job, info, hdr, work_dir) if edits_picture else None
     try:
         prep = PicturePrep()
         if edits_picture:
             assert info.video is not None
             size_px, _ = build_output_size(info.video, job.settings.video)
             fps, _ = build_output_fps(info.video, job.settings.video)
-            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None)
+            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None, hdr=hdr, work_dir=work_dir)
     except BaseException:
         if light_task is not None:
             light_task.cancel()
@@ -148,7 +152,7 @@ def plan_job(
         with tempfile.TemporaryDirectory(prefix="wayfinder-plan-") as temporary:
             return plan_job(job, on_note=on_note, work_dir=Path(temporary))
     note = on_note or (lambda _text: None)
-    start = start_job(job)
+    start = start_job(job, work_dir)
     try:
         audio_prep, notes = plan_sound(job, start.info, start.prep, work_dir)
         prep = start.with_light()
@@ -339,7 +343,7 @@ def _plan_and_run(
     """The picture encodes while the sound is made beside it on a worker thread; then the
     two are muxed (both copied) into the partial file, which is checked and renamed."""
     note = on_note or (lambda _text: None)
-    start = start_job(job)
+    start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
     picture_duration_s = info.duration_s + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)

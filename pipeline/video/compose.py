@@ -19,6 +19,7 @@ from pipeline.config import AudioSettings, Job, LightSettings, VideoSettings
 from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo, VideoStreamInfo
 from pipeline.video import pip
+from pipeline.video.hdr import format_hdr_note, is_hdr, needs_sdr_conversion
 from pipeline.video.cards import RenderedCard
 from pipeline.video.light_graph import build_auto_light_filters
 from pipeline.video.matrix import source_color_matrix, untagged_frame_colorspace
@@ -72,6 +73,12 @@ def has_video_edits(job: Job) -> bool:
     return bool(job.pip or job.intro or job.outro or job.settings.light.mode != "off")
 
 
+def edits_picture(job: Job, video: VideoStreamInfo) -> bool:
+    """The picture must be decoded and re-encoded: the job edits it, or the source is
+    HDR or wide gamut and must be converted to BT.709 SDR."""
+    return has_video_edits(job) or needs_sdr_conversion(video)
+
+
 def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) -> list[str]:
     """Why the source video cannot be copied as is (empty list: it can)."""
     settings = job.settings.video
@@ -80,6 +87,10 @@ def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) ->
         reasons.append("copy_when_possible is off")
     if has_video_edits(job):
         reasons.append("the job edits the picture")
+    if is_hdr(video):
+        reasons.append(f"the source is HDR ({video.color_transfer}): it is converted to SDR BT.709")
+    elif needs_sdr_conversion(video):
+        reasons.append(f"the source is in {video.color_primaries} primaries: it is converted to BT.709")
     if video.codec != "h264":
         reasons.append(f"source codec is {video.codec}, not h264")
     if video.pix_fmt != settings.pix_fmt:
@@ -153,20 +164,35 @@ def build_picture(
     settings = job.settings.video
     assert info.video is not None
     chain = video_in
-    light_filters = build_light_filters(job.settings.light, prep)
+    in_color_matrix = source_color_matrix(info.video)
     frame_colorspace = untagged_frame_colorspace(info.video)
+    if needs_sdr_conversion(info.video):
+        if prep.hdr is None:
+            raise ValueError("an HDR source needs prepare_hdr() to find its peak first")
+        # First, so light, insets and scaling all work on the SDR picture the analysis saw.
+        for name, options in prep.hdr.filters(info.video):
+            chain = chain.filter(name, **options)
+        in_color_matrix, frame_colorspace = "bt709", None
+    light_filters = build_light_filters(job.settings.light, prep)
     if frame_colorspace and any(name in RGB_LIGHT_FILTERS for name, _ in light_filters):
         # An untagged source's frames are tagged with its matrix first, or the RGB
         # conversion ffmpeg inserts for colortemperature would read untagged HD as BT.601.
         chain = chain.filter("setparams", colorspace=frame_colorspace)
     for name, options in light_filters:
         chain = chain.filter(name, **options)
-    chain = build_fitted(chain, size_px, settings, source_color_matrix(info.video))
+    chain = build_fitted(chain, size_px, settings, in_color_matrix)
     if job.pip:
         if len(prep.insets) != len(job.pip):
             raise ValueError("picture-in-picture needs prepare_picture() to probe the insets first")
         chain = pip.build_overlays(chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps))
     return build_tagged(chain, settings)
+
+
+def build_conversion_notes(info: MediaInfo, prep: PicturePrep) -> list[str]:
+    """What the producer should know about how the source's picture was converted."""
+    if info.video is None or prep.hdr is None or not needs_sdr_conversion(info.video):
+        return []
+    return [format_hdr_note(info.video, prep.hdr.peak_nits, prep.hdr.peak_source)]
 
 
 def mix_pip_audio(audio: Stream, job: Job, prep: PicturePrep) -> Stream:

@@ -8,7 +8,9 @@ measurements["picture"].
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from pipeline.background import Background
 from pipeline.config import Job, PipSpec
@@ -17,9 +19,10 @@ from pipeline.errors import ConfigError, InputError
 from pipeline.probe import MediaInfo, probe
 from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
+from pipeline.video.hdr import HdrPrep, build_hdr_report
 from pipeline.video.light import LightPlan, plan_light
 from pipeline.video.pip import PipWindow, build_window, check_window
-from pipeline.video.sampling import sample_frames
+from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_frames
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class PicturePrep:
     windows: tuple[PipWindow, ...] = ()  # likewise
     light: LightPlan | None = None  # light.mode = "auto"
     cards: dict[str, RenderedCard] = field(default_factory=dict)  # "intro" / "outro"
+    hdr: HdrPrep | None = None  # an HDR or wide-gamut source: its peak for the tone curve
     report: dict[str, object] = field(default_factory=dict)
 
 
@@ -105,13 +109,29 @@ def _shows_picture(job: Job, info: MediaInfo) -> bool:
     return info.video is not None and container_for(job.output_path)[1]
 
 
-def start_light_analysis(job: Job, info: MediaInfo) -> Background[LightPlan] | None:
-    """The auto-light analysis (it decodes the main picture) started on a worker thread;
-    None when the job has no auto light or nothing to show."""
+def sample_picture(
+    info: MediaInfo, hdr: HdrPrep | None, *, stop: threading.Event | None = None, work_dir: Path | None = None
+) -> FrameSamples:
+    """Frame samples of the picture as the render shows it: an HDR source after the same
+    HDR to SDR filters the render applies first."""
+    if hdr is not None and info.video is not None:
+        return sample_converted_frames(info, hdr.filters(info.video), stop=stop, work_dir=work_dir)
+    return sample_frames(info, stop=stop)
+
+
+def start_light_analysis(
+    job: Job, info: MediaInfo, hdr: HdrPrep | None = None, work_dir: Path | None = None
+) -> Background[LightPlan] | None:
+    """The auto-light analysis (it decodes the main picture, converted to SDR like the
+    render converts it) started on a worker thread; None when the job has no auto light
+    or nothing to show."""
     if job.settings.light.mode != "auto" or not _shows_picture(job, info):
         return None
     settings = job.settings.light
-    return Background(lambda stop: plan_light(sample_frames(info, stop=stop), settings), name="light analysis")
+    return Background(
+        lambda stop: plan_light(sample_picture(info, hdr, stop=stop, work_dir=work_dir), settings),
+        name="light analysis",
+    )
 
 
 def with_light(prep: PicturePrep, light: LightPlan) -> PicturePrep:
@@ -126,22 +146,26 @@ def prepare_picture(
     fps: float | None,
     *,
     analyse_light: bool = True,
+    hdr: HdrPrep | None = None,
+    work_dir: Path | None = None,
 ) -> PicturePrep:
     """Everything the picture plan needs that must be read or made first. With
     `analyse_light` false the auto-light plan is left out, to be added with `with_light`."""
     from pipeline.video.compose import format_fps
 
     report: dict[str, object] = {}
+    if hdr is not None and info.video is not None:
+        report["hdr"] = build_hdr_report(info.video, hdr.peak_nits, hdr.peak_source)
     insets, windows = check_insets(job, info)
     if insets:
         report["pip"] = _pip_report(job, insets, windows, info)
     if not _shows_picture(job, info) or size_px is None or fps is None:
         # Nothing to look at or to show: the insets' sound still counts.
-        return PicturePrep(insets=insets, windows=windows, report=report)
+        return PicturePrep(insets=insets, windows=windows, hdr=hdr, report=report)
 
     light = None
     if job.settings.light.mode == "auto" and analyse_light:
-        light = plan_light(sample_frames(info), job.settings.light)
+        light = plan_light(sample_picture(info, hdr, work_dir=work_dir), job.settings.light)
         report["light"] = light.to_report()
     elif job.settings.light.mode == "manual":
         report["light"] = {"mode": "manual", **job.settings.light.model_dump(exclude={"mode", "strength"})}
@@ -152,4 +176,4 @@ def prepare_picture(
             cards[name] = render_card(name, spec, size_px, fps, format_fps(fps), job_file=job.source)
     if cards:
         report["cards"] = {name: card.to_report() for name, card in cards.items()}
-    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, report=report)
+    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, hdr=hdr, report=report)
