@@ -43,6 +43,7 @@ from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size
 from pipeline.video.compose import edits_picture as edits_picture_of
 from pipeline.video.hdr import prepare_hdr
+from pipeline.video.sizing import build_shorts_verdict
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
 
 if TYPE_CHECKING:
@@ -229,6 +230,11 @@ def write_report(result: RenderResult) -> Path:
         ),
         "video_mode": plan.video_mode,
         "audio_mode": plan.audio_mode,
+        # YouTube's Shorts rule, on the output as written (its frame and length).
+        "youtube_short": build_shorts_verdict(
+            plan.output_size_px,
+            result.output_info.duration_s if result.output_info else plan.duration_s,
+        ),
         "notes": list(plan.notes),
         "measurements": result.measurements,
         "settings": result.job.settings.model_dump(mode="json"),
