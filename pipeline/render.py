@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.config import Job
+from pipeline.audio.picture_length import format_length_note, picture_duration_s
 from pipeline.errors import AudioError, InputError, OutputError, RenderError
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
@@ -184,6 +185,9 @@ def plan_sound(
         programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
     )
     notes.extend(audio_prep.notes)
+    length_note = format_length_note(info) if container_for(job.output_path)[1] else None
+    if length_note:
+        notes.append(length_note)
     if not audio_settings.normalize:
         notes.append("audio normalization is off: audio re-encoded without gain")
     if audio.channels != audio_settings.channels:
@@ -352,14 +356,15 @@ def _plan_and_run(
     start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
-    picture_duration_s = info.duration_s + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
+    programme_s = picture_duration_s(info) if video_mode != "none" else None
+    picture_s = (programme_s or info.duration_s) + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
     stop = threading.Event()  # either half failing stops the other
     partial = partial_path_for(job.output_path)
     remove_quietly(partial)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound") as pool:
         sound_future = pool.submit(
             make_sound, job, info, start.prep, work_dir,
-            with_cards=video_mode == "encode", duration_s=picture_duration_s, stop=stop, on_note=note,
+            with_cards=video_mode == "encode", duration_s=picture_s, stop=stop, on_note=note,
             # With no picture to encode, the sound's encode is the render's progress.
             on_progress=on_progress if video_mode != "encode" else None,
         )
