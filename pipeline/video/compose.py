@@ -189,7 +189,9 @@ def build_picture(
     if job.pip:
         if len(prep.insets) != len(job.pip):
             raise ValueError("picture-in-picture needs prepare_picture() to probe the insets first")
-        chain = pip.build_overlays(chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps))
+        chain = pip.build_overlays(
+            chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps), prep.inset_conversions()
+        )
     return build_tagged(chain, settings)
 
 

@@ -19,7 +19,7 @@ from pipeline.errors import ConfigError, InputError
 from pipeline.probe import MediaInfo, probe
 from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
-from pipeline.video.hdr import HdrPrep, build_hdr_report
+from pipeline.video.hdr import HdrPrep, build_hdr_report, prepare_hdr
 from pipeline.video.light import LightPlan, plan_light
 from pipeline.video.pip import PipWindow, build_window, check_window
 from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_frames
@@ -32,6 +32,16 @@ class PicturePrep:
     light: LightPlan | None = None  # light.mode = "auto"
     cards: dict[str, RenderedCard] = field(default_factory=dict)  # "intro" / "outro"
     hdr: HdrPrep | None = None  # an HDR or wide-gamut source: its peak for the tone curve
+    inset_hdr: tuple[HdrPrep | None, ...] = ()  # likewise for each inset, in job order
+
+    def inset_conversions(self) -> list[list[tuple[str, dict[str, object]]]]:
+        """The HDR to SDR filters of each inset (empty for SDR ones)."""
+        if not self.inset_hdr:
+            return [[] for _ in self.insets]
+        return [
+            hdr.filters(inset.video) if hdr is not None and inset.video is not None else []
+            for hdr, inset in zip(self.inset_hdr, self.insets, strict=True)
+        ]
     report: dict[str, object] = field(default_factory=dict)
 
 
@@ -163,6 +173,12 @@ def prepare_picture(
         # Nothing to look at or to show: the insets' sound still counts.
         return PicturePrep(insets=insets, windows=windows, hdr=hdr, report=report)
 
+    inset_hdr = tuple(prepare_hdr(inset) for inset in insets)
+    if any(inset_hdr):
+        report["pip_hdr"] = [
+            build_hdr_report(inset.video, hdr.peak_nits, hdr.peak_source) if hdr and inset.video else None
+            for inset, hdr in zip(insets, inset_hdr)
+        ]
     light = None
     if job.settings.light.mode == "auto" and analyse_light:
         light = plan_light(sample_picture(info, hdr, work_dir=work_dir), job.settings.light)
@@ -176,4 +192,6 @@ def prepare_picture(
             cards[name] = render_card(name, spec, size_px, fps, format_fps(fps), job_file=job.source)
     if cards:
         report["cards"] = {name: card.to_report() for name, card in cards.items()}
-    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, hdr=hdr, report=report)
+    return PicturePrep(
+        insets=insets, windows=windows, light=light, cards=cards, hdr=hdr, inset_hdr=inset_hdr, report=report
+    )

@@ -19,6 +19,8 @@ from pipeline.video.hdr import REFERENCE_WHITE_NITS, prepare_hdr
 from pipeline.video.prepare import sample_picture
 from pipeline.video.sampling import sample_frames
 from tests.hdr_media import Box, make_hdr_copy, make_sdr_original, ssim
+from tests.integration.jobs import write_job
+from tests.media import make_clip
 
 MIN_SSIM = 0.93
 BOX = Box(x=400, y=60, width=160, height=100, nits=1000.0)
@@ -112,3 +114,20 @@ def test_light_analysis_sees_the_converted_picture(media: dict[str, Path]) -> No
 
     assert abs(white_level(converted) - white_level(original)) < 0.03
     assert white_level(raw) < white_level(original) - 0.1  # what the analysis saw before
+
+
+def test_an_hdr_inset_is_converted_like_a_main_picture(media: dict[str, Path], tmp_path: Path) -> None:
+    main = make_clip(tmp_path / "main.mp4", size="640x360", duration_s=2.0)
+    frames = {}
+    for name in ("original", "hlg"):
+        folder = tmp_path / name
+        folder.mkdir()
+        job = write_job(folder, main, f'[[pip]]\nsource = "{media[name]}"\ncorner = "top-right"\nwidth = 0.5\naudio = "mute"\n')
+        run_render(config.load_job(job))
+        with av.open(str(folder / "out.mp4")) as container:
+            frames[name] = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(np.float64)
+    # The inset of the HLG copy looks like the inset of the SDR original it carries.
+    height, width = frames["original"].shape[:2]
+    inset = (slice(height // 16, height // 3), slice(width // 2 + width // 16, width - width // 16))
+    difference = np.abs(frames["hlg"][inset] - frames["original"][inset]).mean()
+    assert difference < 10.0, difference  # unconverted: about 70
