@@ -53,6 +53,9 @@ class VideoSettings(StrictModel):
     gop_s: float = Field(0.5, gt=0, le=10, description="closed GOP length; 0.5 s is half the frame rate")
     fps: float | None = Field(None, gt=0, le=240, description="output frame rate; None keeps the source's")
     color: Literal["bt709"] = "bt709"
+    # The output frame's shape: "source" keeps the source's orientation; "vertical" and
+    # "square-or-vertical" centre a wider picture in a 9:16 or a square frame.
+    orientation: Literal["source", "vertical", "square-or-vertical"] = "source"
     faststart: StrictBool = True
     copy_when_possible: StrictBool = True
     threads: int | None = Field(None, ge=1, le=64)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import ffmpeg
 
 from pipeline.audio import chain
+from pipeline.audio.picture_length import build_sound_to_picture, picture_duration_s, sound_needs_fitting
 from pipeline.config import Job, VideoSettings
 from pipeline.containers import container_for
 from pipeline.errors import ConfigError
@@ -77,14 +78,17 @@ def build_programme_sound(
     main: Stream, job: Job, info: MediaInfo, prep: PicturePrep, sound: SoundSpool | None, cleanup_filters: list[Filter]
 ) -> Stream:
     """The main sound converted and cleaned up, with the insets' sound mixed in: the
-    programme's sound before the cards and the loudness gain."""
-    return chain.build_sound(
+    programme's sound before the cards and the loudness gain. With a picture in the
+    output, it lasts exactly as long as the picture (padded or cut)."""
+    programme = chain.build_sound(
         build_main_sound(main, info, sound),
         job.settings.audio,
         None,
         cleanup_filters=cleanup_filters,
         before_normalize=lambda stream: compose.mix_pip_audio(stream, job, prep),
     )
+    picture_s = sound_needs_fitting(info) if container_for(job.output_path)[1] else None
+    return chain.apply_filters(programme, build_sound_to_picture(picture_s)) if picture_s else programme
 
 
 def build_sound_measure_args(
@@ -137,14 +141,15 @@ def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: Pictu
         if info.video is not None:
             notes.append(f"{output_path.suffix} output carries no video: picture dropped")
         return PicturePlan(None, None, "none", None, None, info.duration_s, tuple(notes))
+    picture_s = picture_duration_s(info) or info.duration_s
     size_px, size_notes = compose.build_output_size(info.video, settings.video)
     fps, fps_notes = compose.build_output_fps(info.video, settings.video)
     if mode == "copy":
         notes.append("video stream copied (no picture edits, source already fits the preset)")
-        return PicturePlan(None, None, "copy", size_px, info.video.fps, info.duration_s, tuple(notes))
-    notes.extend(size_notes + fps_notes)
+        return PicturePlan(None, None, "copy", size_px, info.video.fps, picture_s, tuple(notes))
+    notes.extend(size_notes + fps_notes + compose.build_conversion_notes(info, prep))
     if prep.edit is not None:
-        video_in = build_edited_picture(prep.edit, size_px, format_fps(fps), settings.video)
+        video_in = build_edited_picture(prep.edit, size_px, format_fps(fps), settings.video, prep.take_hdr)
     else:
         video_in = ffmpeg.input(f"file:{info.path.resolve()}")[str(info.video.index)]
     video = compose.build_picture(video_in, job, info, size_px, fps, prep)
@@ -155,7 +160,7 @@ def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: Pictu
     args = ffmpeg.output(video, f"file:{video_path.resolve()}", **options).overwrite_output().compile(cmd=[])
     return PicturePlan(
         list(args), video_path, "encode", size_px, fps,
-        info.duration_s + compose.cards_duration_s(prep), tuple(notes),
+        picture_s + compose.cards_duration_s(prep), tuple(notes),
     )
 
 

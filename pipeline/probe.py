@@ -8,6 +8,7 @@ and the problem: missing, not media, corrupt or truncated, too short.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,6 +31,19 @@ COLOR_MATRIX_NAMES = {
     10: "bt2020",
 }
 
+# H.273 TransferCharacteristics, ColourPrimaries and MatrixCoefficients codes -> ffmpeg's
+# names (what `-color_trc`, zscale's `tin`/`pin`/`min` and ffprobe print). Untagged (2) and
+# unknown codes read as None.
+TRANSFER_NAMES = {
+    1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+    13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67",
+}
+PRIMARIES_NAMES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 11: "smpte431", 12: "smpte432"}
+COLORSPACE_NAMES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc", 10: "bt2020c"}
+
+# Seeking this far before the container's end finds every stream's last packets.
+TAIL_S = 10.0
+
 MIN_DURATION_S = 0.4  # one 400 ms loudness block: anything shorter cannot be measured
 VFR_SAMPLE_PACKETS = 300
 VFR_JITTER_RATIO = 0.1
@@ -49,6 +63,18 @@ class VideoStreamInfo:
     # The YCbCr matrix the stream is tagged with, in the names ffmpeg's scale filter takes
     # for in_color_matrix; None when the file does not say (see color_matrix_name).
     color_matrix: str | None = None
+    # ffmpeg's names for the stream's transfer, primaries and matrix tags (None: untagged):
+    # "arib-std-b67" is HLG, "smpte2084" is PQ; "bt2020" primaries are wide gamut.
+    color_transfer: str | None = None
+    color_primaries: str | None = None
+    colorspace: str | None = None
+    # The brightest light the stream declares (content light level MaxCLL, else the
+    # mastering display's peak), in cd/m2; None when it declares none.
+    declared_peak_nits: float | None = None
+    # Dolby Vision metadata rides on the frames (profile 8.4 phones: over an HLG base layer).
+    dolby_vision: bool = False
+    # When the picture's last frame ends, from the file's start (None: no timestamps).
+    duration_s: float | None = None
 
     @property
     def display_width_px(self) -> int:
@@ -66,6 +92,7 @@ class AudioStreamInfo:
     sample_rate_hz: int
     channels: int
     layout: str
+    duration_s: float | None = None  # when its last sample ends, from the file's start
 
 
 @dataclass(frozen=True)
@@ -100,15 +127,84 @@ def color_matrix_name(colorspace: int | None) -> str | None:
     return COLOR_MATRIX_NAMES.get(colorspace) if colorspace is not None else None
 
 
-def _rotation_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
-    """Display rotation in degrees counter-clockwise (0, 90, 180, 270) from the first frame."""
+def parse_content_light_nits(data: bytes) -> float | None:
+    """MaxCLL from an AVContentLightMetadata (two unsigned ints: MaxCLL, MaxFALL)."""
+    if len(data) < 4:
+        return None
+    max_cll = struct.unpack_from("<I", data, 0)[0]
+    return float(max_cll) if max_cll > 0 else None
+
+
+def parse_mastering_peak_nits(data: bytes) -> float | None:
+    """The display peak from an AVMasteringDisplayMetadata: eight rationals (primaries,
+    white point), min then max luminance as rationals, then has_primaries, has_luminance."""
+    if len(data) < 88:
+        return None
+    num, den = struct.unpack_from("<ii", data, 72)
+    has_luminance = struct.unpack_from("<i", data, 84)[0]
+    if not has_luminance or den <= 0 or num <= 0:
+        return None
+    return num / den
+
+
+@dataclass(frozen=True)
+class FirstFrame:
+    rotation_deg: int = 0
+    declared_peak_nits: float | None = None
+    dolby_vision: bool = False
+
+
+def _first_frame(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> FirstFrame:
+    """Display rotation in degrees counter-clockwise (0, 90, 180, 270), the declared HDR
+    peak and Dolby Vision metadata, read from the first frame's side data."""
     try:
         for frame in container.decode(stream):
             rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
-            return int(90 * round(rotation / 90)) % 360
+            content_nits = mastering_nits = None
+            dolby_vision = False
+            for side in frame.side_data:
+                name = getattr(side.type, "name", str(side.type))
+                if name == "CONTENT_LIGHT_LEVEL":
+                    content_nits = parse_content_light_nits(bytes(side))
+                elif name == "MASTERING_DISPLAY_METADATA":
+                    mastering_nits = parse_mastering_peak_nits(bytes(side))
+                elif name.startswith("DOVI"):
+                    dolby_vision = True
+            return FirstFrame(int(90 * round(rotation / 90)) % 360, content_nits or mastering_nits, dolby_vision)
     except av.error.FFmpegError:
-        return 0
-    return 0
+        return FirstFrame()
+    return FirstFrame()
+
+
+def _stream_ends_s(container: av.container.InputContainer, streams: list[av.stream.Stream], duration_s: float) -> dict[int, float]:
+    """When each stream's last packet ends, in seconds from the file's start, read from
+    the packets' own timestamps: near the end when the container knows its duration, from
+    the start when it does not (a MediaRecorder WebM has no duration in its header) or
+    when a stream ended too early to be seen near the end."""
+    start_s = (container.start_time or 0) / av.time_base
+    ends: dict[int, float] = {}
+
+    def read_from(seek_s: float | None) -> None:
+        if seek_s is None:
+            container.seek(0)
+        else:
+            container.seek(int(seek_s * av.time_base), backward=True, any_frame=False)
+        for packet in container.demux(*streams):
+            if packet.pts is None or packet.time_base is None:
+                continue
+            end_s = float((packet.pts + (packet.duration or 0)) * packet.time_base) - start_s
+            index = packet.stream.index
+            ends[index] = max(ends.get(index, end_s), end_s)
+
+    try:
+        if duration_s > 2 * TAIL_S:
+            read_from(start_s + duration_s - TAIL_S)
+        if len(ends) < len(streams):
+            ends.clear()
+            read_from(None)
+    except av.error.FFmpegError:
+        pass
+    return ends
 
 
 def _frame_rate(stream: av.video.stream.VideoStream) -> float:
@@ -200,6 +296,14 @@ def probe(path: Path) -> MediaInfo:
             stream = (video_streams or audio_streams)[0]
             if stream.duration and stream.time_base:
                 duration_s = float(stream.duration * stream.time_base)
+        ends_s = _stream_ends_s(container, [*video_streams[:1], *audio_streams], duration_s)
+        if duration_s <= 0 and ends_s:
+            # No duration in the header (live-written WebM/Matroska): the packets know it.
+            duration_s = max(ends_s.values())
+        try:
+            container.seek(0)
+        except av.error.FFmpegError:
+            pass
 
         video: VideoStreamInfo | None = None
         if video_streams:
@@ -209,7 +313,7 @@ def probe(path: Path) -> MediaInfo:
                 raise InputError("video stream has no frame size (corrupt header)", file=path, field="video")
             variable = _is_variable_rate(container, stream)
             container.seek(0)
-            rotation = _rotation_of(container, stream)
+            first = _first_frame(container, stream)
             video = VideoStreamInfo(
                 index=stream.index,
                 codec=ctx.name,
@@ -219,8 +323,14 @@ def probe(path: Path) -> MediaInfo:
                 pix_fmt=ctx.pix_fmt,
                 fps=_frame_rate(stream),
                 variable_frame_rate=variable,
-                rotation_deg=rotation,
+                rotation_deg=first.rotation_deg,
                 color_matrix=color_matrix_name(ctx.colorspace),
+                color_transfer=TRANSFER_NAMES.get(ctx.color_trc),
+                color_primaries=PRIMARIES_NAMES.get(ctx.color_primaries),
+                colorspace=COLORSPACE_NAMES.get(ctx.colorspace),
+                declared_peak_nits=first.declared_peak_nits,
+                dolby_vision=first.dolby_vision,
+                duration_s=ends_s.get(stream.index),
             )
         audio = tuple(
             AudioStreamInfo(
@@ -229,6 +339,7 @@ def probe(path: Path) -> MediaInfo:
                 sample_rate_hz=int(s.rate or 0),
                 channels=int(s.channels or 0),
                 layout=s.layout.name if s.layout else f"{s.channels} channels",
+                duration_s=ends_s.get(s.index),
             )
             for s in audio_streams
         )

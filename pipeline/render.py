@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.config import Job
+from pipeline.audio.picture_length import format_length_note, picture_duration_s
 from pipeline.errors import WRITE_ERRNOS, AudioError, OutputError, RenderError, os_error_reason
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
@@ -42,7 +43,10 @@ from pipeline.programme import load_programme
 from pipeline.state import sha256_of_file
 from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 from pipeline.video import compose
-from pipeline.video.compose import build_output_fps, build_output_size, has_video_edits
+from pipeline.video.compose import build_output_fps, build_output_size
+from pipeline.video.compose import edits_picture as edits_picture_of
+from pipeline.video.hdr import prepare_hdr
+from pipeline.video.sizing import build_shorts_verdict
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
 
 if TYPE_CHECKING:
@@ -109,18 +113,24 @@ class PictureStart:
 
 
 def start_job(job: Job, work_dir: Path) -> PictureStart:
-    """Probe (the input, or every take), start the light analysis (on a worker thread),
-    check the insets and make the cards."""
+    """Probe (the input, or every take), find an HDR source's peak, start the light
+    analysis (on a worker thread), check the insets and make the cards. `work_dir` holds
+    the analysis' working files (and an edit list's sound, later)."""
     info, edit = load_programme(job, work_dir)
-    edits_picture = info.video is not None and has_video_edits(job)
-    light_task = start_light_analysis(job, info, edit) if edits_picture else None
+    edits_picture = info.video is not None and edits_picture_of(job, info.video)
+    shows_picture = edits_picture and container_for(job.output_path)[1]
+    # An HDR source's peak is found first: the light analysis looks at the SDR picture.
+    hdr = prepare_hdr(info) if shows_picture and edit is None else None
+    take_hdr = tuple(prepare_hdr(clip.info) for clip in edit.clips) if shows_picture and edit is not None else ()
+    light_task = start_light_analysis(job, info, hdr, work_dir, edit=edit, take_hdr=take_hdr) if edits_picture else None
     try:
         prep = PicturePrep(edit=edit)
         if edits_picture:
             assert info.video is not None
             size_px, _ = build_output_size(info.video, job.settings.video)
             fps, _ = build_output_fps(info.video, job.settings.video)
-            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None, edit=edit)
+            prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None, hdr=hdr, work_dir=work_dir,
+                                   edit=edit, take_hdr=take_hdr)
     except BaseException:
         if light_task is not None:
             light_task.cancel()
@@ -187,6 +197,9 @@ def plan_sound(
         programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
     )
     notes.extend(audio_prep.notes)
+    length_note = format_length_note(info) if container_for(job.output_path)[1] else None
+    if length_note:
+        notes.append(length_note)
     if not audio_settings.normalize:
         notes.append("audio normalization is off: audio re-encoded without gain")
     if audio.channels != audio_settings.channels:
@@ -233,6 +246,11 @@ def write_report(result: RenderResult) -> Path:
         ),
         "video_mode": plan.video_mode,
         "audio_mode": plan.audio_mode,
+        # YouTube's Shorts rule, on the output as written (its frame and length).
+        "youtube_short": build_shorts_verdict(
+            plan.output_size_px,
+            result.output_info.duration_s if result.output_info else plan.duration_s,
+        ),
         "notes": list(plan.notes),
         "measurements": result.measurements,
         **({"captions": result.captions} if result.captions is not None else {}),
@@ -360,14 +378,15 @@ def _plan_and_run(
     start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
-    picture_duration_s = info.duration_s + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
+    programme_s = picture_duration_s(info) if video_mode != "none" else None
+    picture_s = (programme_s or info.duration_s) + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
     stop = threading.Event()  # either half failing stops the other
     partial = partial_path_for(job.output_path)
     remove_quietly(partial)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound") as pool:
         sound_future = pool.submit(
             make_sound, job, info, start.prep, work_dir,
-            with_cards=video_mode == "encode", duration_s=picture_duration_s, stop=stop, on_note=note,
+            with_cards=video_mode == "encode", duration_s=picture_s, stop=stop, on_note=note,
             # With no picture to encode, the sound's encode is the render's progress.
             on_progress=on_progress if video_mode != "encode" else None,
         )

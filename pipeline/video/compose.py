@@ -19,10 +19,12 @@ from pipeline.config import AudioSettings, Job, LightSettings, VideoSettings
 from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo, VideoStreamInfo
 from pipeline.video import pip
+from pipeline.video.hdr import format_hdr_note, is_hdr, needs_sdr_conversion
 from pipeline.video.cards import RenderedCard
 from pipeline.video.light_graph import build_auto_light_filters
 from pipeline.video.matrix import source_color_matrix, untagged_frame_colorspace
 from pipeline.video.prepare import PicturePrep
+from pipeline.video.sizing import build_fit
 
 
 # Light filters that work in RGB: ffmpeg converts the frames for them on its own.
@@ -45,17 +47,11 @@ def format_fps(fps: float) -> str:
 
 
 def build_output_size(video: VideoStreamInfo, settings: VideoSettings) -> tuple[tuple[int, int], list[str]]:
-    """Display size fitted into the preset's box (never upscaled), made even for yuv420p."""
-    notes: list[str] = []
-    width, height = video.display_width_px, video.display_height_px
-    scale = min(1.0, settings.max_width_px / width, settings.max_height_px / height)
-    out_w = max(2, int(width * scale) // 2 * 2)
-    out_h = max(2, int(height * scale) // 2 * 2)
-    if scale < 1.0:
-        notes.append(f"scaled {width}x{height} down to {out_w}x{out_h} to fit {settings.max_width_px}x{settings.max_height_px}")
-    elif (width % 2) or (height % 2):
-        notes.append(f"odd frame size {width}x{height}: scaled to {out_w}x{out_h} (yuv420p needs even sizes)")
-    return (out_w, out_h), notes
+    """The output frame: the display size fitted into the preset's box, long side to
+    its long side (never upscaled, even), in the frame `orientation` asks for (see
+    `pipeline.video.sizing`)."""
+    fit = build_fit(video, settings)
+    return fit.frame_px, fit.notes
 
 
 def build_output_fps(video: VideoStreamInfo, settings: VideoSettings) -> tuple[float, list[str]]:
@@ -72,6 +68,12 @@ def has_video_edits(job: Job) -> bool:
     return bool(job.takes or job.pip or job.intro or job.outro or job.settings.light.mode != "off")
 
 
+def edits_picture(job: Job, video: VideoStreamInfo) -> bool:
+    """The picture must be decoded and re-encoded: the job edits it, or the source is
+    HDR or wide gamut and must be converted to BT.709 SDR."""
+    return has_video_edits(job) or needs_sdr_conversion(video)
+
+
 def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) -> list[str]:
     """Why the source video cannot be copied as is (empty list: it can)."""
     settings = job.settings.video
@@ -80,6 +82,10 @@ def copy_blockers(video: VideoStreamInfo, job: Job, size_px: tuple[int, int]) ->
         reasons.append("copy_when_possible is off")
     if has_video_edits(job):
         reasons.append("the job edits the picture")
+    if is_hdr(video):
+        reasons.append(f"the source is HDR ({video.color_transfer}): it is converted to SDR BT.709")
+    elif needs_sdr_conversion(video):
+        reasons.append(f"the source is in {video.color_primaries} primaries: it is converted to BT.709")
     if video.codec != "h264":
         reasons.append(f"source codec is {video.codec}, not h264")
     if video.pix_fmt != settings.pix_fmt:
@@ -115,16 +121,23 @@ def build_light_filters(light: LightSettings, prep: PicturePrep) -> list[Filter]
     return filters
 
 
-def build_fitted(chain: Stream, size_px: tuple[int, int], settings: VideoSettings, in_color_matrix: str) -> Stream:
-    """Frames scaled to the output size, square pixels, the output pixel format.
+def build_fitted(
+    chain: Stream, size_px: tuple[int, int], settings: VideoSettings, in_color_matrix: str,
+    frame_px: tuple[int, int] | None = None,
+) -> Stream:
+    """Frames scaled to `size_px`, square pixels, the output pixel format; centred on
+    black in a `frame_px` frame when that is larger (a vertical or square frame).
 
     `in_color_matrix` is the source's matrix (see `pipeline.video.matrix`): left on
     "auto", scale reads an untagged frame as BT.601 and would convert untagged HD. When
     it equals the output matrix and size and pixel format already fit, scale copies."""
-    return chain.filter(
+    chain = chain.filter(
         "scale", size_px[0], size_px[1],
         in_color_matrix=in_color_matrix, out_color_matrix=settings.color, out_range="tv", flags="bicubic",
-    ).filter("setsar", "1").filter("format", settings.pix_fmt)
+    )
+    if frame_px is not None and frame_px != size_px:
+        chain = chain.filter("pad", frame_px[0], frame_px[1], "(ow-iw)/2", "(oh-ih)/2", color="black")
+    return chain.filter("setsar", "1").filter("format", settings.pix_fmt)
 
 
 def build_tagged(chain: Stream, settings: VideoSettings) -> Stream:
@@ -153,20 +166,40 @@ def build_picture(
     settings = job.settings.video
     assert info.video is not None
     chain = video_in
-    light_filters = build_light_filters(job.settings.light, prep)
+    in_color_matrix = source_color_matrix(info.video)
     frame_colorspace = untagged_frame_colorspace(info.video)
+    if needs_sdr_conversion(info.video):
+        if prep.hdr is None:
+            raise ValueError("an HDR source needs prepare_hdr() to find its peak first")
+        # First, so light, insets and scaling all work on the SDR picture the analysis saw.
+        for name, options in prep.hdr.filters(info.video):
+            chain = chain.filter(name, **options)
+        in_color_matrix, frame_colorspace = "bt709", None
+    light_filters = build_light_filters(job.settings.light, prep)
     if frame_colorspace and any(name in RGB_LIGHT_FILTERS for name, _ in light_filters):
         # An untagged source's frames are tagged with its matrix first, or the RGB
         # conversion ffmpeg inserts for colortemperature would read untagged HD as BT.601.
         chain = chain.filter("setparams", colorspace=frame_colorspace)
     for name, options in light_filters:
         chain = chain.filter(name, **options)
-    chain = build_fitted(chain, size_px, settings, source_color_matrix(info.video))
+    fit = build_fit(info.video, settings)
+    # size_px is the frame (as planned); the picture inside it is the fit's.
+    picture_px = fit.picture_px if fit.frame_px == size_px else size_px
+    chain = build_fitted(chain, picture_px, settings, in_color_matrix, size_px)
     if job.pip:
         if len(prep.insets) != len(job.pip):
             raise ValueError("picture-in-picture needs prepare_picture() to probe the insets first")
-        chain = pip.build_overlays(chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps))
+        chain = pip.build_overlays(
+            chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps), prep.inset_conversions()
+        )
     return build_tagged(chain, settings)
+
+
+def build_conversion_notes(info: MediaInfo, prep: PicturePrep) -> list[str]:
+    """What the producer should know about how the source's picture was converted."""
+    if info.video is None or prep.hdr is None or not needs_sdr_conversion(info.video):
+        return []
+    return [format_hdr_note(info.video, prep.hdr.peak_nits, prep.hdr.peak_source)]
 
 
 def mix_pip_audio(audio: Stream, job: Job, prep: PicturePrep) -> Stream:

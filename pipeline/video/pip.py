@@ -26,7 +26,7 @@ import ffmpeg
 
 from pipeline.audio.chain import apply_filters, build_format_filters
 from pipeline.config import AudioSettings, PipSpec
-from pipeline.filters import Stream
+from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo
 from pipeline.video.colors import format_ffmpeg_color, parse_color
 from pipeline.video.matrix import source_color_matrix
@@ -196,13 +196,20 @@ def build_overlays(
     windows: Sequence[PipWindow],
     frame_size_px: tuple[int, int],
     fps_text: str,
+    conversions: Sequence[Sequence[Filter]] = (),
 ) -> Stream:
-    """The main picture with every inset drawn over it, in job order (later on top)."""
+    """The main picture with every inset drawn over it, in job order (later on top).
+    `conversions` (one per inset; empty for SDR) are the HDR to SDR filters an HDR
+    inset goes through first (`pipeline.video.hdr`); its frames are BT.709 after them."""
     sources = _sources(insets, "video")
-    for spec, inset, window, source in zip(specs, insets, windows, sources, strict=True):
+    conversions = list(conversions) or [()] * len(insets)
+    for spec, inset, window, source, convert in zip(specs, insets, windows, sources, conversions, strict=True):
         assert inset.video is not None
         box = build_box(spec, (inset.video.display_width_px, inset.video.display_height_px), frame_size_px)
-        picture = build_inset_picture(source, spec, box, window, fps_text, source_color_matrix(inset.video))
+        matrix = source_color_matrix(inset.video)
+        for name, options in convert:
+            source, matrix = source.filter(name, **options), "bt709"
+        picture = build_inset_picture(source, spec, box, window, fps_text, matrix)
         main = ffmpeg.overlay(
             main, picture, x=box.x_px, y=box.y_px, eof_action="pass",
             enable=f"gte(t,{window.start_s:.6f})*lt(t,{window.end_s:.6f})",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from pipeline.background import Background
 from pipeline.config import Job, PipSpec
@@ -18,10 +19,11 @@ from pipeline.errors import ConfigError, InputError
 from pipeline.probe import MediaInfo, probe
 from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
+from pipeline.video.hdr import HdrPrep, build_hdr_report, prepare_hdr
 from pipeline.video.light import LightPlan, plan_light
 from pipeline.video.pip import PipWindow, build_window, check_window
 from pipeline.timeline import EditList
-from pipeline.video.sampling import FrameSamples, sample_edit, sample_frames
+from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_edit, sample_frames
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,20 @@ class PicturePrep:
     windows: tuple[PipWindow, ...] = ()  # likewise
     light: LightPlan | None = None  # light.mode = "auto"
     cards: dict[str, RenderedCard] = field(default_factory=dict)  # "intro" / "outro"
+    hdr: HdrPrep | None = None  # an HDR or wide-gamut source: its peak for the tone curve
+    inset_hdr: tuple[HdrPrep | None, ...] = ()  # likewise for each inset, in job order
+
+    def inset_conversions(self) -> list[list[tuple[str, dict[str, object]]]]:
+        """The HDR to SDR filters of each inset (empty for SDR ones)."""
+        if not self.inset_hdr:
+            return [[] for _ in self.insets]
+        return [
+            hdr.filters(inset.video) if hdr is not None and inset.video is not None else []
+            for hdr, inset in zip(self.inset_hdr, self.insets, strict=True)
+        ]
     report: dict[str, object] = field(default_factory=dict)
     edit: EditList | None = None  # the job's takes on the timeline; None for one input
+    take_hdr: tuple[HdrPrep | None, ...] = ()  # each take's HDR prep, like `hdr` for one input
 
 
 def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
@@ -108,17 +122,37 @@ def _shows_picture(job: Job, info: MediaInfo) -> bool:
     return info.video is not None and container_for(job.output_path)[1]
 
 
-def _samples(info: MediaInfo, edit: EditList | None, stop: threading.Event | None = None) -> FrameSamples:
-    return sample_edit(edit, stop=stop) if edit is not None else sample_frames(info, stop=stop)
+def sample_picture(
+    info: MediaInfo, hdr: HdrPrep | None, *, stop: threading.Event | None = None, work_dir: Path | None = None,
+    edit: EditList | None = None, take_hdr: tuple[HdrPrep | None, ...] = (),
+) -> FrameSamples:
+    """Frame samples of the picture as the render shows it: an HDR source after the same
+    HDR to SDR filters the render applies first; an edit list's takes where they play."""
+    if edit is not None:
+        def sample_take(take: MediaInfo, index: int) -> FrameSamples:
+            return sample_picture(take, take_hdr[index] if take_hdr else None, stop=stop, work_dir=work_dir)
+
+        return sample_edit(edit, sample_take)
+    if hdr is not None and info.video is not None:
+        return sample_converted_frames(info, hdr.filters(info.video), stop=stop, work_dir=work_dir)
+    return sample_frames(info, stop=stop)
 
 
-def start_light_analysis(job: Job, info: MediaInfo, edit: EditList | None = None) -> Background[LightPlan] | None:
-    """The auto-light analysis (it decodes the main picture, or every take) started on a
-    worker thread; None when the job has no auto light or nothing to show."""
+def start_light_analysis(
+    job: Job, info: MediaInfo, hdr: HdrPrep | None = None, work_dir: Path | None = None, *,
+    edit: EditList | None = None, take_hdr: tuple[HdrPrep | None, ...] = (),
+) -> Background[LightPlan] | None:
+    """The auto-light analysis (it decodes the main picture, or every take, converted to
+    SDR like the render converts it) started on a worker thread; None when the job has no
+    auto light or nothing to show."""
     if job.settings.light.mode != "auto" or not _shows_picture(job, info):
         return None
     settings = job.settings.light
-    return Background(lambda stop: plan_light(_samples(info, edit, stop), settings), name="light analysis")
+    return Background(
+        lambda stop: plan_light(sample_picture(info, hdr, stop=stop, work_dir=work_dir, edit=edit, take_hdr=take_hdr),
+                                settings),
+        name="light analysis",
+    )
 
 
 def with_light(prep: PicturePrep, light: LightPlan) -> PicturePrep:
@@ -133,23 +167,34 @@ def prepare_picture(
     fps: float | None,
     *,
     analyse_light: bool = True,
+    hdr: HdrPrep | None = None,
+    work_dir: Path | None = None,
     edit: EditList | None = None,
+    take_hdr: tuple[HdrPrep | None, ...] = (),
 ) -> PicturePrep:
     """Everything the picture plan needs that must be read or made first. With
     `analyse_light` false the auto-light plan is left out, to be added with `with_light`."""
     from pipeline.video.compose import format_fps
 
     report: dict[str, object] = {}
+    if hdr is not None and info.video is not None:
+        report["hdr"] = build_hdr_report(info.video, hdr.peak_nits, hdr.peak_source)
     insets, windows = check_insets(job, info)
     if insets:
         report["pip"] = _pip_report(job, insets, windows, info)
     if not _shows_picture(job, info) or size_px is None or fps is None:
         # Nothing to look at or to show: the insets' sound still counts.
-        return PicturePrep(insets=insets, windows=windows, report=report, edit=edit)
+        return PicturePrep(insets=insets, windows=windows, hdr=hdr, report=report, edit=edit, take_hdr=take_hdr)
 
+    inset_hdr = tuple(prepare_hdr(inset) for inset in insets)
+    if any(inset_hdr):
+        report["pip_hdr"] = [
+            build_hdr_report(inset.video, hdr.peak_nits, hdr.peak_source) if hdr and inset.video else None
+            for inset, hdr in zip(insets, inset_hdr)
+        ]
     light = None
     if job.settings.light.mode == "auto" and analyse_light:
-        light = plan_light(_samples(info, edit), job.settings.light)
+        light = plan_light(sample_picture(info, hdr, work_dir=work_dir, edit=edit, take_hdr=take_hdr), job.settings.light)
         report["light"] = light.to_report()
     elif job.settings.light.mode == "manual":
         report["light"] = {"mode": "manual", **job.settings.light.model_dump(exclude={"mode", "strength"})}
@@ -162,4 +207,7 @@ def prepare_picture(
         report["cards"] = {name: card.to_report() for name, card in cards.items()}
     if edit is not None:
         report["takes"] = edit.to_report()
-    return PicturePrep(insets=insets, windows=windows, light=light, cards=cards, report=report, edit=edit)
+    return PicturePrep(
+        insets=insets, windows=windows, light=light, cards=cards, hdr=hdr, inset_hdr=inset_hdr, report=report,
+        edit=edit, take_hdr=take_hdr,
+    )

@@ -7,19 +7,28 @@ Only what the analysis needs is read. Non-reference frames are skipped by the de
 so is the deblocking filter, and the samples are taken straight from the decoded planes by striding, without
 converting or scaling whole frames. Values are normalized: luma 0..1 from black to white,
 chroma -0.5..0.5, whatever the source's range (limited or full) and bit depth.
+
+An HDR source is analysed as the render will show it: `sample_converted_frames` has the
+bundled ffmpeg apply the render's own HDR to SDR filters into a small proxy first.
 """
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import av
+import ffmpeg
 import numpy as np
 
 from pipeline.background import Cancelled
 from pipeline.errors import InputError
-from pipeline.probe import MediaInfo
+from pipeline.filters import Filter
+from pipeline.media import run_ffmpeg
+from pipeline.probe import MediaInfo, probe
 from pipeline.timeline import EditList
 
 SAMPLE_FPS = 4.0  # colour samples per second
@@ -77,8 +86,46 @@ def _is_full_range(frame: av.VideoFrame) -> bool:
     return int(getattr(frame, "color_range", 0) or 0) == 2  # AVCOL_RANGE_JPEG
 
 
+def build_proxy_args(info: MediaInfo, convert: list[Filter], proxy_path: Path) -> list[str]:
+    """ffmpeg arguments for the analysis proxy: the source's picture shrunk to the
+    analysis width and passed through `convert`, losslessly coded, timestamps kept."""
+    assert info.video is not None
+    width_px = min(info.video.width_px, 4 * SAMPLE_WIDTH_PX) // 2 * 2
+    chain = ffmpeg.input(f"file:{info.path.resolve()}")[str(info.video.index)].filter("scale", width_px, -2)
+    for name, options in convert:
+        chain = chain.filter(name, **options)
+    return list(ffmpeg.output(
+        chain, f"file:{proxy_path.resolve()}", f="matroska", an=None, sn=None,
+        **{"c:v": "libx264", "qp": 0, "preset": "ultrafast", "fps_mode": "passthrough"},
+    ).overwrite_output().compile(cmd=[]))
+
+
+def sample_converted_frames(
+    info: MediaInfo,
+    convert: list[Filter],
+    *,
+    sample_fps: float = SAMPLE_FPS,
+    stop: threading.Event | None = None,
+    work_dir: Path | None = None,
+) -> FrameSamples:
+    """`sample_frames` of the picture after `convert` (the render's HDR to SDR filters,
+    which PyAV's own libavfilter lacks): the bundled ffmpeg writes a small lossless SDR
+    proxy into `work_dir` (or a temporary folder), which is sampled and removed."""
+    with tempfile.TemporaryDirectory(prefix="wayfinder-analysis-", dir=work_dir) as folder:
+        proxy_path = Path(folder) / "proxy.mkv"
+        run_ffmpeg(build_proxy_args(info, convert, proxy_path), total_s=info.duration_s,
+                   what="HDR to SDR for light analysis", file=info.path, stop=stop)
+        proxy = probe(proxy_path)
+        assert proxy.video is not None
+        samples = sample_frames(replace(proxy, duration_s=info.duration_s), sample_fps=sample_fps, stop=stop)
+    return samples
+
+
 def sample_frames(
-    info: MediaInfo, *, sample_fps: float = SAMPLE_FPS, stop: threading.Event | None = None
+    info: MediaInfo,
+    *,
+    sample_fps: float = SAMPLE_FPS,
+    stop: threading.Event | None = None,
 ) -> FrameSamples:
     """Thumbnails of every decoded frame and colour samples `sample_fps` times a second.
     Raises `Cancelled` soon after `stop` is set."""
@@ -151,11 +198,12 @@ def sample_frames(
     )
 
 
-def sample_edit(edit: EditList, *, sample_fps: float = SAMPLE_FPS, stop: threading.Event | None = None) -> FrameSamples:
-    """The samples of an edit list's programme: each take's source sampled, the part of it
-    that plays kept (up to where the next take begins) and moved to programme time. The
-    programme's frames are converted to limited range before light is applied, and the
-    samples are normalized, so the result counts as limited range."""
+def sample_edit(edit: EditList, sample_take: Callable[[MediaInfo, int], FrameSamples]) -> FrameSamples:
+    """The samples of an edit list's programme: each take's source sampled (by
+    `sample_take`, which sees it as the render shows it), the part of it that plays kept
+    (up to where the next take begins) and moved to programme time. The programme's frames
+    are converted to limited range before light is applied, and the samples are
+    normalized, so the result counts as limited range."""
     times: list[np.ndarray] = []
     thumbs: list[np.ndarray] = []
     samples: list[ColourSample] = []
@@ -163,7 +211,7 @@ def sample_edit(edit: EditList, *, sample_fps: float = SAMPLE_FPS, stop: threadi
     for clip in edit.clips:
         if clip.info.video is None:
             continue
-        part = sample_frames(clip.info, sample_fps=sample_fps, stop=stop)
+        part = sample_take(clip.info, clip.index)
         decoded += part.frames_decoded
         begin_s = clip.source_start_s
         end_s = begin_s + edit.seconds(clip.frames - clip.dissolve_frames)

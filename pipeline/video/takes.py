@@ -11,27 +11,38 @@ length is exactly what `pipeline.timeline` planned and the sound can be cut to m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ffmpeg
 
 from pipeline.config import VideoSettings
-from pipeline.filters import Stream
+from pipeline.filters import Filter, Stream
 from pipeline.timeline import Clip, EditList
+from pipeline.video.hdr import HdrPrep
 from pipeline.video.matrix import source_color_matrix
 
 
-def build_take_picture(clip: Clip, size_px: tuple[int, int], fps_text: str, settings: VideoSettings) -> Stream:
-    """One take's frames, conformed to the output and cut to `clip.frames`."""
+def build_take_picture(
+    clip: Clip, size_px: tuple[int, int], fps_text: str, settings: VideoSettings, hdr_filters: Sequence[Filter] = (),
+) -> Stream:
+    """One take's frames, conformed to the output and cut to `clip.frames`; an HDR take
+    converted to SDR first (`hdr_filters`, see `pipeline.video.hdr`)."""
     video = clip.info.video
     assert video is not None
     source = ffmpeg.input(f"file:{clip.path.resolve()}", ss=f"{clip.source_start_s:.6f}")
     width_px, height_px = size_px
+    chain = source[str(video.index)]
+    for name, options in hdr_filters:
+        chain = chain.filter(name, **options)
+    # After an HDR conversion the frames are BT.709, whatever the source was tagged.
+    in_matrix = settings.color if hdr_filters else source_color_matrix(video)
     return (
-        source[str(video.index)]
+        chain
         .filter("fps", fps=fps_text, start_time=0)
         .filter("trim", end_frame=clip.frames)
         .filter(
             "scale", width_px, height_px, force_original_aspect_ratio="decrease", force_divisible_by=2,
-            in_color_matrix=source_color_matrix(video), out_color_matrix=settings.color, out_range="tv",
+            in_color_matrix=in_matrix, out_color_matrix=settings.color, out_range="tv",
             flags="bicubic",
         )
         .filter("pad", width_px, height_px, "(ow-iw)/2", "(oh-ih)/2", color="black")
@@ -41,12 +52,23 @@ def build_take_picture(clip: Clip, size_px: tuple[int, int], fps_text: str, sett
     )
 
 
-def build_edited_picture(edit: EditList, size_px: tuple[int, int], fps_text: str, settings: VideoSettings) -> Stream:
+def build_edited_picture(
+    edit: EditList, size_px: tuple[int, int], fps_text: str, settings: VideoSettings,
+    take_hdr: Sequence[HdrPrep | None] = (),
+) -> Stream:
     """The takes joined in order: the programme's picture before light, insets and cards."""
-    joined = build_take_picture(edit.clips[0], size_px, fps_text, settings)
+
+    def take(clip: Clip) -> Stream:
+        hdr = take_hdr[clip.index] if take_hdr else None
+        video = clip.info.video
+        assert video is not None
+        filters = hdr.filters(video) if hdr is not None else []
+        return build_take_picture(clip, size_px, fps_text, settings, filters)
+
+    joined = take(edit.clips[0])
     length = edit.clips[0].frames
     for previous, clip in zip(edit.clips, edit.clips[1:]):
-        picture = build_take_picture(clip, size_px, fps_text, settings)
+        picture = take(clip)
         if previous.dissolve_frames:
             overlap = previous.dissolve_frames
             joined = ffmpeg.filter(

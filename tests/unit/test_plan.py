@@ -141,9 +141,10 @@ def test_odd_size_is_made_even_and_said() -> None:
 
 
 def test_rotation_uses_display_size() -> None:
-    # a portrait phone clip stored 1920x1080 with a 90 degree display rotation
+    # a portrait phone clip stored 1920x1080 with a 90 degree display rotation: shown
+    # 1080x1920, which fits the youtube box on its side (issue 14: not shrunk to 606x1080)
     plan = render_plan(job(), media(rotation=90, codec="hevc"), None)
-    assert plan.output_size_px == (606, 1080)
+    assert plan.output_size_px == (1080, 1920)
 
 
 def test_variable_frame_rate_is_rendered_constant() -> None:
