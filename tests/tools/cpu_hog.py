@@ -15,14 +15,16 @@ import sys
 import time
 
 
-def spin() -> None:
-    """One busy loop; it only ends when its process is killed."""
-    # The parent stops the workers with SIGTERM; the default action ends them at once.
+def spin(hog_pid: int) -> None:
+    """One busy loop; it ends when its process is killed, or when the hog that started it
+    is gone (killed with SIGKILL, it could not stop its workers)."""
+    # The hog stops the workers with SIGTERM; the default action ends them at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     n = 0
-    while True:
-        n = (n * 1103515245 + 12345) & 0x7FFFFFFF
+    while os.getppid() == hog_pid:
+        for _ in range(1_000_000):
+            n = (n * 1103515245 + 12345) & 0x7FFFFFFF
 
 
 def default_workers() -> int:
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="busy processes (default: 2 x cores = %(default)s)")
     parser.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until killed)")
+    parser.add_argument("--with-parent", action="store_true",
+                        help="also stop when the process that started the hog is gone")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -46,13 +50,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    workers = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.workers)]
+    parent_pid = os.getppid()
+    workers = [multiprocessing.Process(target=spin, args=(os.getpid(),), daemon=True) for _ in range(args.workers)]
     for worker in workers:
         worker.start()
     print(f"cpu_hog: {args.workers} busy workers (pids {' '.join(str(w.pid) for w in workers)})", flush=True)
     end_s = None if args.seconds is None else time.monotonic() + args.seconds
     try:
-        while not stop_requested and (end_s is None or time.monotonic() < end_s):
+        while (not stop_requested and (end_s is None or time.monotonic() < end_s)
+               and not (args.with_parent and os.getppid() != parent_pid)):
             time.sleep(0.2)
     finally:
         for worker in workers:

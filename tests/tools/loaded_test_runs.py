@@ -27,7 +27,7 @@ def load_average() -> str:
 
 
 def start_hog(workers: int | None) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tests.tools.cpu_hog"]
+    command = [sys.executable, "-m", "tests.tools.cpu_hog", "--with-parent"]
     if workers is not None:
         command += ["--workers", str(workers)]
     # its own session: a Ctrl-C meant for the test run does not reach it half-way
