@@ -108,7 +108,7 @@ def test_runner_killed_at_random_points_never_loses_or_duplicates_an_upload(
                 k, extra_s = rng.randint(1, 5), rng.uniform(0.0, 0.1)
                 point = f"request {k} + {extra_s:.3f} s"
                 wait_until(lambda: len(server.requests()) >= requests_before + k or process.poll() is not None,
-                         "the runner to talk to the server")
+                           "the runner to talk to the server")
             time.sleep(extra_s)  # a random kill point past the event, not a wait for anything
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
@@ -139,7 +139,7 @@ def test_two_runners_at_once_upload_each_item_once(wf: WayfinderEnv, tmp_path: P
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     try:
         wait_until(lambda: len(list(locks.glob("queue-runner-*.lock"))) == 2 or any(r.poll() is not None for r in runners),
-                 "both runners to start")
+                   "both runners to start")
         for n in range(10):  # queued while both watch, as a producer would
             add(random_video(tmp_path / "media" / f"v{n}.mp4", 2 * CHUNK_BYTES, n), f"Wing {n}")
         outputs = [runner.communicate(timeout=HANG_S) for runner in runners]
@@ -172,7 +172,7 @@ def test_watch_sleeps_until_due_and_sigterm_leaves_the_upload_resumable(wf: Wayf
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_until(lambda: any((wf.state_dir / "locks").glob("queue-runner-*.lock")) or watcher.poll() is not None,
-                 "the runner to start")
+                   "the runner to start")
         not_before = datetime.now(timezone.utc) + timedelta(seconds=1.5)
         early = random_video(tmp_path / "media" / "early.mp4", CHUNK_BYTES, 1)
         add(early, "Scheduled", "--not-before", not_before.isoformat())
