@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLES := samples/media
 OUT := samples/out
 
-.PHONY: demo test venv samples clean bench
+.PHONY: demo test test-loaded venv samples clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ demo: samples
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+# The suite RUNS times in a row (stopping at the first failure) beside a CPU hog of
+# 2 x cores busy processes: the check that no test depends on the machine's speed.
+RUNS ?= 10
+test-loaded: $(STAMP)
+	$(BIN)/python -m tests.tools.loaded_test_runs --runs $(RUNS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -253,6 +253,11 @@ def run_ffmpeg(
         if holding and _interrupt_hold.pending:
             _interrupt_hold.pending = False
             raise KeyboardInterrupt
+        # terminate_all_running() sets the flag before it looks at the running set: a call
+        # that came while this child was starting (after the check above, before the add)
+        # did not see it, so it is stopped here rather than left to run to its end.
+        if _cancelled.is_set():
+            raise Cancelled(f"{what} cancelled", file=file)
         stderr_thread.start()
         if stop is not None:
             threading.Thread(target=stop_when_asked, daemon=True).start()

@@ -12,7 +12,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from pipeline.probe import probe
 from tests.integration.cli import leftovers, wayfinder
 from tests.integration.test_batch_interrupt import processes_mentioning
 from tests.media import ebur128, make_clip, tone
+from tests.waiting import EVENT_TIMEOUT_S, wait_until
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra (dask[distributed]) is not installed")
 
@@ -144,16 +144,18 @@ def test_ctrl_c_stops_the_renders_on_the_workers(cluster: object, tmp_path: Path
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "pipeline.cli.app", "batch", str(manifest), "--cluster", address],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(
-            processes_mentioning(str(p)) for p in (out.glob(".*.partial*") if out.exists() else [])):
+    def encoding() -> bool:
         assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
+        return any(processes_mentioning(str(p)) for p in (out.glob(".*.partial*") if out.exists() else []))
+
+    wait_until(encoding, "a worker's ffmpeg writing the job's files")
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = process.communicate(timeout=EVENT_TIMEOUT_S)
     assert process.returncode == 130, stderr
-    time.sleep(0.2)
-    assert leftovers(tmp_path) == [] and processes_mentioning(str(out)) == []
+    # The workers hear of the stop after the client has gone: wait for them to stop their
+    # ffmpeg and clean up.
+    wait_until(lambda: not processes_mentioning(str(out)), "the workers' ffmpeg to stop")
+    wait_until(lambda: leftovers(tmp_path) == [], "the workers to remove the partial files")
     # The workers render again afterwards: stopping a batch does not leave them refusing ffmpeg.
     again = wayfinder("batch", manifest, "--cluster", address)
     assert again.returncode == 0, again.stderr

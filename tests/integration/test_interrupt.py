@@ -6,13 +6,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.integration.cli import leftovers, processes_mentioning
 from tests.media import make_clip
+from tests.waiting import EVENT_TIMEOUT_S, wait_until
 
 
 def command_of(pid: int) -> str:
@@ -43,18 +43,22 @@ def test_signal_stops_ffmpeg_and_removes_the_partial_file(long_clip: Path, tmp_p
     )
     # The picture encodes into the render's working folder beside the output
     # (.interrupted.mp4.partial-XXXX): an ffmpeg writing there is the render at work.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not processes_mentioning(str(partial)):
+    def encoding() -> bool:
         assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
-    assert processes_mentioning(str(partial)), "expected a running ffmpeg writing the render's files"
+        return bool(processes_mentioning(str(partial)))
+
+    wait_until(encoding, "a running ffmpeg writing the render's files")
 
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=30)
+    _, stderr = process.communicate(timeout=EVENT_TIMEOUT_S)
 
     assert process.returncode != 0
     assert "interrupted" in stderr
     assert not partial.exists() and not out.exists()
     assert leftovers(tmp_path) == []  # the working folder went too
-    time.sleep(0.2)
-    assert processes_mentioning(str(partial)) == [], [command_of(pid) for pid in processes_mentioning(str(partial))]
+    # An ffmpeg the render stopped may still be on its way out (reaped a moment later):
+    # wait for it to go; one that was left running would never go.
+    try:
+        wait_until(lambda: not processes_mentioning(str(partial)), "the render's ffmpeg to stop")
+    except AssertionError:
+        raise AssertionError([command_of(pid) for pid in processes_mentioning(str(partial))]) from None

@@ -37,7 +37,7 @@ def ffmpeg(*args: str) -> str:
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return completed.stderr

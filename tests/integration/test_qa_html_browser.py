@@ -41,7 +41,7 @@ def run_chromium(chromium: str, profile: Path, *args: str, url: str) -> subproce
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
          f"--window-size={WINDOW[0]},{WINDOW[1]}", *args, url],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=300, check=False,
     )
 
 

@@ -5,13 +5,23 @@ time. Every item ends uploaded exactly once."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.test_queue_support import FAST_RUN, add, items, quota, random_video, sha256, wayfinder
+from tests.integration.test_queue_support import (
+    FAST_RUN,
+    add,
+    assert_stamped_during,
+    items,
+    quota,
+    random_video,
+    sha256,
+    wayfinder,
+)
 from youtube_server import FakeYouTube
 from youtube_server.fixtures import WayfinderEnv, wf  # noqa: F401
 
@@ -30,9 +40,13 @@ def at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     monkeypatch.setenv("WAYFINDER_FAKE_NOW", moment.isoformat())
 
 
-def run_once(*extra: str) -> None:
+def run_once(*extra: str) -> float:
+    """One `queue run --once`; returns how long it took (its clock ran that long past the
+    fake start, which times computed from "now" show)."""
+    began_s = time.monotonic()
     result = wayfinder("queue", "run", "--once", *FAST_RUN, *extra)
     assert result.exit_code == 0, result.output
+    return time.monotonic() - began_s
 
 
 def queue_three(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -107,9 +121,10 @@ def test_upload_limit_defers_by_the_configured_wait(wf: WayfinderEnv, tmp_path: 
     at(monkeypatch, EVENING)
     add(random_video(tmp_path / "a.mp4", 300_000, 1), "A")
     wf.server.add_fault("initiate", status=400, reason="uploadLimitExceeded")
-    run_once("--upload-limit-wait-h", "6")
+    ran_s = run_once("--upload-limit-wait-h", "6")
     [item] = items()
-    assert item["state"] == "deferred" and item["due_at"] == "2025-06-03T11:00:00Z"  # 22:00 PDT + 6 h
+    assert item["state"] == "deferred"
+    assert_stamped_during(item["due_at"], EVENING + timedelta(hours=6), ran_s)  # 22:00 PDT + 6 h
     assert "uploadLimitExceeded" in item["reason"]
     at(monkeypatch, EVENING + timedelta(hours=5, minutes=59))
     run_once()
@@ -124,5 +139,5 @@ def test_default_upload_limit_wait_is_a_day(wf: WayfinderEnv, tmp_path: Path,  #
     at(monkeypatch, EVENING)
     add(random_video(tmp_path / "a.mp4", 300_000, 1), "A")
     wf.server.add_fault("initiate", status=400, reason="uploadLimitExceeded")
-    run_once()
-    assert items()[0]["due_at"] == "2025-06-04T05:00:00Z"  # 22:00 PDT + 24 h
+    ran_s = run_once()
+    assert_stamped_during(items()[0]["due_at"], EVENING + timedelta(hours=24), ran_s)  # 22:00 PDT + 24 h

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import struct
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,12 @@ def add(video: Path, building: str, *extra: str) -> int:
 def subprocess_env(wf_env: dict[str, str], **extra: str) -> dict[str, str]:
     repo = Path(__file__).resolve().parents[2]
     return {**os.environ, **wf_env, "PYTHONPATH": str(repo), "COLUMNS": "200", **extra}
+
+
+def assert_stamped_during(stamp: str, start: datetime, elapsed_s: float) -> None:
+    """A time the queue wrote (whole seconds, UTC) from its clock, which began at `start`
+    (WAYFINDER_FAKE_NOW, a whole second) and then ran for `elapsed_s` of real time: on a
+    loaded machine one command can take seconds, so the stamp is any second of that run,
+    not `start` itself."""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert start <= moment <= start + timedelta(seconds=elapsed_s), (stamp, start.isoformat(), elapsed_s)

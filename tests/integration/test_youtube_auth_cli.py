@@ -145,7 +145,7 @@ def test_auth_login_with_a_browser_receives_the_code_on_a_local_server(
             opened.append(url)
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
             back = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=4/browser-code"
-            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=10).read(), daemon=True).start()
+            threading.Thread(target=lambda: urllib.request.urlopen(back, timeout=120).read(), daemon=True).start()
             return True
 
     monkeypatch.setattr(webbrowser, "get", lambda *args, **kwargs: Browser())

@@ -232,10 +232,10 @@ def test_reachable_from_the_wayfinder_command() -> None:
 
     repo = Path(__file__).resolve().parents[2]
     upload = subprocess.run([sys.executable, "-m", "pipeline.cli.app", "upload", "--help"], cwd=repo,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=300)
     assert upload.returncode == 0 and "--dry-run" in upload.stdout, upload.stderr
     auth = subprocess.run([sys.executable, "-m", "pipeline.cli.app", "auth", "--help"], cwd=repo,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=300)
     assert auth.returncode == 0 and "login" in auth.stdout and "status" in auth.stdout, auth.stderr
 
 

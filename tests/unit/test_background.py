@@ -8,6 +8,7 @@ import time
 import pytest
 
 from pipeline.background import Background, Cancelled
+from tests.waiting import EVENT_TIMEOUT_S
 
 
 def test_the_result_and_the_error_come_back_to_the_caller() -> None:
@@ -33,10 +34,8 @@ def test_cancel_stops_work_that_watches_the_flag() -> None:
             time.sleep(0.01)
 
     task = Background(endless, name="endless")
-    assert started.wait(5)
+    assert started.wait(EVENT_TIMEOUT_S)
     task.cancel()  # returns only once the worker has stopped
-    done = len(steps)
-    time.sleep(0.05)
-    assert len(steps) == done
+    assert not [t for t in threading.enumerate() if t.name == "endless" and t.is_alive()]
     with pytest.raises(Cancelled):
         task.result()

@@ -125,6 +125,10 @@ class FakeYouTube:
         self.processing_polls = processing_polls
         self.processing_outcome = "succeeded"
         self.chunk_delay_s = 0.0
+        # Requests being answered right now: a test waits for none (wait_idle) before
+        # reading what the server holds, instead of sleeping past a chunk in flight.
+        self._in_flight = 0
+        self._idle = threading.Condition(self.lock)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -209,6 +213,13 @@ class FakeYouTube:
         with self.lock:
             self.faults.append(fault)
         return fault
+
+    def wait_idle(self, timeout_s: float = 120.0) -> None:
+        """Return once no request is being answered (a chunk whose client was killed is
+        read to its end or dropped); fail if the server never gets there."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout_s):
+                raise AssertionError(f"the fake YouTube server was still answering {self._in_flight} request(s)")
 
     def requests(self, route: str | None = None) -> list[Logged]:
         with self.lock:
@@ -366,6 +377,16 @@ class _Handler(BaseHTTPRequestHandler):
         return ok
 
     def _dispatch(self) -> None:
+        with self.api._idle:
+            self.api._in_flight += 1
+        try:
+            self._answer()
+        finally:
+            with self.api._idle:
+                self.api._in_flight -= 1
+                self.api._idle.notify_all()
+
+    def _answer(self) -> None:
         try:
             path, query = self._route()
             handler = getattr(self, f"_{self.command.lower()}_{self._name(path)}", None)
