@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.errors import StateError
-from pipeline.state_file import forget_checks, os_state_error, state_error
+from pipeline.state_file import forget_checks, fsync_path, os_state_error, state_error
 
 BACKUP_DIR_NAME = "backups"
 DEFAULT_GENERATIONS = 5
@@ -80,14 +80,6 @@ def list_backups(state_path: Path) -> list[Backup]:
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _problem(path: Path) -> str | None:
     """Why the database file at `path` is not usable, or None (opened read-only: never changed)."""
     try:
@@ -134,9 +126,9 @@ def write_backup(source: sqlite3.Connection, state_path: Path, keep: int) -> Pat
         if problem is not None:
             raise StateError(f"backup not taken: the copy of the state database fails its check ({problem}); the "
                              "older backups were kept", file=state_path)
-        _fsync(partial)
+        fsync_path(partial)
         os.replace(partial, final)
-        _fsync(folder)
+        fsync_path(folder)
     except sqlite3.Error as error:
         raise state_error(state_path, error) from error
     except OSError as error:
@@ -199,7 +191,7 @@ def restore_backup(state_path: Path, backup: Path) -> Restored:
                 os.rename(current, destination)
                 moved.append(destination)
         os.link(incoming, state_path)  # never over a file: a state made meanwhile is not replaced
-        _fsync(state_path.parent)
+        fsync_path(state_path.parent)
     except FileExistsError as error:
         raise StateError("a new state database appeared while restoring; nothing was replaced; stop every "
                          "Wayfinder process and run `wayfinder state restore` again", file=state_path) from error

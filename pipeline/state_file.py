@@ -172,7 +172,8 @@ class GuardedConnection(sqlite3.Connection):
 
 # --- opening -----------------------------------------------------------------------------
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_path(folder: Path) -> None:
+    """Flush a file or a folder (a rename in it) to the disk."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -206,7 +207,7 @@ def _create(path: Path) -> None:
             # No hard links on this file system: a rename, still never over an existing file.
             if not os.path.lexists(path):
                 os.rename(fresh, path)
-        _fsync_folder(path.parent)
+        fsync_path(path.parent)
     except sqlite3.Error as error:
         raise state_error(path, error) from error
     finally:

@@ -16,30 +16,13 @@ from scipy.io import wavfile
 
 from tests.integration.cli import wayfinder
 from tests.integration.jobs import write_job
-from tests.media import ffmpeg, make_clip
+from tests.media import click_template, ffmpeg, make_clip
 
 RATE_HZ = 48_000
 FPS = 30
 DURATION_S = 4.0
 FLASH_FRAMES = (30, 61, 95)  # 1.000 s, 2.033 s, 3.167 s: not on round audio block boundaries
-CLICK_S = 0.3
 MAX_OFFSET_S = 0.005
-
-
-def click_template() -> np.ndarray:
-    """A 300 ms vowel (130 Hz voice, formants at 700, 1200 and 2600 Hz) starting at full
-    level with a plosive-like first 10 ms three times as loud: the enhancer keeps it as
-    speech, its sharp start pins the time, and its peaks make the limiter work."""
-    t = np.arange(int(CLICK_S * RATE_HZ)) / RATE_HZ
-    f0_hz = 130.0 * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))
-    phase = 2 * np.pi * np.cumsum(f0_hz) / RATE_HZ
-    vowel = np.zeros_like(t)
-    for k in range(1, 40):
-        frequency_hz = 130.0 * k
-        weight = sum(np.exp(-((frequency_hz - f) / bw) ** 2) for f, bw in ((700, 150), (1200, 200), (2600, 300)))
-        vowel += (weight + 0.02) * np.sin(k * phase) / np.sqrt(k)
-    vowel[: int(0.01 * RATE_HZ)] *= 3.0
-    return (vowel / np.max(np.abs(vowel))).astype(np.float64)
 
 
 def make_flash_click_clip(folder: Path) -> Path:

@@ -17,28 +17,12 @@ import pytest
 from scipy.io import wavfile
 
 from tests.integration.cli import wayfinder
-from tests.media import ffmpeg
+from tests.media import click_template, ffmpeg
 
 OUTPUT_FPS = 30
 RATE_HZ = 48_000
 MAX_OFFSET_S = 0.005
 TAKE_S = 4.0
-CLICK_S = 0.3
-
-
-def click(rate_hz: int) -> np.ndarray:
-    """A 300 ms vowel with a loud plosive start (see test_lip_sync): the enhancer keeps it
-    as speech and its sharp start pins the time."""
-    t = np.arange(int(CLICK_S * rate_hz)) / rate_hz
-    f0_hz = 130.0 * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))
-    phase = 2 * np.pi * np.cumsum(f0_hz) / rate_hz
-    vowel = np.zeros_like(t)
-    for k in range(1, 40):
-        frequency_hz = 130.0 * k
-        weight = sum(np.exp(-((frequency_hz - f) / bw) ** 2) for f, bw in ((700, 150), (1200, 200), (2600, 300)))
-        vowel += (weight + 0.02) * np.sin(k * phase) / np.sqrt(k)
-    vowel[: int(0.01 * rate_hz)] *= 3.0
-    return vowel / np.max(np.abs(vowel))
 
 
 # name: stored size, rotation, fps, sample rate, channels, cb (the take's colour), flash times (source s)
@@ -56,7 +40,7 @@ def make_take(folder: Path, name: str) -> Path:
     size, rotation, fps, rate_hz, channels, cb, flashes = TAKES[name]
     rng = np.random.default_rng(len(name) + rate_hz)
     sound = 10 ** (-42 / 20) * rng.standard_normal(int(TAKE_S * rate_hz))
-    template = click(rate_hz)
+    template = click_template(rate_hz)
     for time_s in flashes:
         start = round(time_s * rate_hz)
         sound[start:start + len(template)] += 10 ** (-3 / 20) * template
@@ -215,7 +199,7 @@ def test_every_click_stays_within_5_ms_of_its_flash(rendered: Path) -> None:
     flashes = [t for i, (t, luma, _) in enumerate(values) if luma > 200 and (i == 0 or values[i - 1][1] <= 200)]
     assert flashes == pytest.approx(expected_flashes, abs=1.01 / OUTPUT_FPS)
     sound = decoded_sound(rendered)
-    template = click(RATE_HZ)
+    template = click_template(RATE_HZ)
     for flash_s in flashes:
         centre = round(flash_s * RATE_HZ)
         low = centre - round(0.1 * RATE_HZ)
