@@ -170,14 +170,33 @@ def plan_sound(
     audio_settings = job.settings.audio
     audio = info.first_audio
     if audio is None:
+        if audio_settings.external is not None:
+            raise InputError(
+                f"no audio stream to align the external recorder {audio_settings.external.name} to",
+                file=job.main_path, field="audio",
+            )
         if audio_settings.required:
             raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
         notes.append("no audio stream: video rendered without audio, loudness skipped")
         return None, notes
+    external = None
+    sound_info = info
+    if audio_settings.external is not None:
+        from pipeline.audio.recorder import make_external_sound
+
+        # The recorder's sound, aligned to the camera's, stands in for it from here on:
+        # clean-up, enhancement and loudness all work on what ships.
+        external = make_external_sound(info, audio_settings, work_dir=work_dir, stop=stop)
+        notes.extend(external.notes)
+        sound_info = external.info
+        assert sound_info.first_audio is not None
+        audio = sound_info.first_audio
     audio_prep = prepare_audio(
-        job.main_path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
-        programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
+        sound_info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
+        programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, sound_info, prep, sound, cleanup, after),
     )
+    if external is not None:
+        audio_prep = replace(audio_prep, source=sound_info, external=external.report)
     notes.extend(audio_prep.notes)
     if not audio_settings.normalize:
         notes.append("audio normalization is off: audio re-encoded without gain")

@@ -32,6 +32,8 @@ class Source:
 def job_sources(job: Job) -> list[Source]:
     """Every file `job` reads, in the order a producer would name them."""
     sources = [Source("input", job.main_path)]
+    if job.settings.audio.external is not None:
+        sources.append(Source("external recorder", job.settings.audio.external))
     sources += [Source(f"inset {index}" if len(job.pip) > 1 else "inset", spec.source)
                 for index, spec in enumerate(job.pip, start=1)]
     for name, card in (("intro", job.intro), ("outro", job.outro)):
