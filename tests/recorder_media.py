@@ -21,7 +21,7 @@ from tests.media import ffmpeg
 SCENE_RATE_HZ = 48_000
 CAMERA_TONE_HZ = 700.0
 RECORDER_TONE_HZ = 2500.0
-TONE_DBFS = -30.0
+TONE_DBFS = -20.0
 
 
 def speech_like(duration_s: float, rate_hz: int = SCENE_RATE_HZ, *, seed: int) -> np.ndarray:

@@ -100,24 +100,27 @@ def measure_alignment(
 
 
 def build_aligned_sound_args(
-    camera_path: Path, camera_stream_index: int, recorder_path: Path, recorder_rate_hz: int,
+    camera_path: Path, camera_stream_index: int, recorder_path: Path, recorder: AudioStreamInfo,
     alignment: Alignment, settings: AudioSettings, *, duration_s: float, wav_path: Path,
 ) -> list[str]:
     """The recorder's sound on the camera's clock for the whole camera file, mixed with
     the camera's own sound at `settings.external_under_db` when `external_mix` is
     "under", written as a float WAV at the output rate."""
     rate = settings.sample_rate_hz
-    recorder = build_recorder_filters(alignment, recorder_rate_hz, start_s=0.0, end_s=duration_s, out_rate_hz=rate)
+    steps = build_recorder_filters(alignment, recorder.sample_rate_hz, start_s=0.0, end_s=duration_s, out_rate_hz=rate)
     inputs = ["-i", f"file:{recorder_path.resolve()}"]
     if settings.external_mix == "replace":
-        graph = f"[0:a:0]{format_filter_chain(recorder)}[out]"
+        # A recorder's WAV often names no layout: say what one or two channels are.
+        if recorder.channels <= 2:
+            steps = [*steps, ("aformat", {"channel_layouts": "mono" if recorder.channels == 1 else "stereo"})]
+        graph = f"[0:a:0]{format_filter_chain(steps)}[out]"
     else:
         layout = "stereo" if settings.channels == 2 else "mono"
         to_layout = [("aformat", {"sample_fmts": "flt", "channel_layouts": layout})]
         camera = build_camera_filters(start_s=0.0, end_s=duration_s, out_rate_hz=rate, gain_db=settings.external_under_db)
         inputs += ["-i", f"file:{camera_path.resolve()}"]
         graph = ";".join([
-            f"[0:a:0]{format_filter_chain(recorder + to_layout)}[lav]",
+            f"[0:a:0]{format_filter_chain(steps + to_layout)}[lav]",
             f"[1:{camera_stream_index}]{format_filter_chain(camera + to_layout)}[cam]",
             "[lav][cam]amix=inputs=2:normalize=0:duration=first[out]",
         ])
@@ -172,7 +175,7 @@ def make_external_sound(
     wav_path = work_dir / "external-aligned.wav"
     run_ffmpeg(
         build_aligned_sound_args(
-            camera.path, camera_audio.index, recorder_path, recorder.sample_rate_hz, alignment, settings,
+            camera.path, camera_audio.index, recorder_path, recorder, alignment, settings,
             duration_s=camera.duration_s, wav_path=wav_path,
         ),
         total_s=camera.duration_s, what="external recorder alignment", file=recorder_path, stop=stop,
