@@ -120,9 +120,10 @@ def build_band_filter(rate_hz: int = ANALYSIS_RATE_HZ) -> np.ndarray:
     return signal.butter(4, [low, min(high, 0.45 * rate_hz)], btype="bandpass", fs=rate_hz, output="sos")
 
 
-def build_envelope(samples: np.ndarray, rate_hz: int = ANALYSIS_RATE_HZ, *, block_s: float = 60.0) -> np.ndarray:
+def build_envelope(samples: np.ndarray, rate_hz: int = ANALYSIS_RATE_HZ, *, block_s: float = 60.0) -> tuple[np.ndarray, float]:
     """Log energy of the speech band in ENVELOPE_STEP_S steps, read block by block (the
-    band filter's state carried over), with its slow trend removed so onsets count."""
+    band filter's state carried over), with its slow trend removed so onsets count; and
+    the RMS of the loudest step."""
     step = round(ENVELOPE_STEP_S * rate_hz)
     sos = build_band_filter(rate_hz)
     state = signal.sosfilt_zi(sos) * 0.0
@@ -136,7 +137,7 @@ def build_envelope(samples: np.ndarray, rate_hz: int = ANALYSIS_RATE_HZ, *, bloc
     energy = np.concatenate(parts) if parts else np.zeros(0)
     envelope = np.log10(energy + 1e-9)
     trend = signal.convolve(envelope, np.ones(101) / 101, mode="same") if len(envelope) > 101 else envelope.mean()
-    return envelope - trend
+    return envelope - trend, float(np.sqrt(energy.max())) if len(energy) else 0.0
 
 
 def _normalized_xcorr(needle: np.ndarray, haystack: np.ndarray) -> np.ndarray:
@@ -242,9 +243,11 @@ def fit_line(times_s: np.ndarray, lags_s: np.ndarray) -> tuple[float, float, np.
 def estimate_alignment(camera: np.ndarray, recorder: np.ndarray, rate_hz: int = ANALYSIS_RATE_HZ) -> Alignment:
     """Align `recorder` to `camera` (mono, `rate_hz`). Raises AlignmentRefused."""
     camera_s, recorder_s = len(camera) / rate_hz, len(recorder) / rate_hz
-    camera_envelope, recorder_envelope = build_envelope(camera, rate_hz), build_envelope(recorder, rate_hz)
-    if camera_envelope.std() < 1e-6 or recorder_envelope.std() < 1e-6:
-        raise AlignmentRefused("one of the two sounds is silent or constant: nothing to align by")
+    camera_envelope, camera_peak = build_envelope(camera, rate_hz)
+    recorder_envelope, recorder_peak = build_envelope(recorder, rate_hz)
+    for name, peak in (("camera's", camera_peak), ("recorder's", recorder_peak)):
+        if peak < SILENT_RMS:
+            raise AlignmentRefused(f"the {name} sound is silent in the speech band: nothing to align by")
     coarse_lag_s, coarse_correlation = find_coarse_lag_s(camera_envelope, recorder_envelope)
     overlap_start_s = max(0.0, -coarse_lag_s)
     overlap_end_s = min(camera_s, recorder_s - coarse_lag_s)

@@ -12,7 +12,8 @@ the output rate, sample for sample:
   itself: 200 ppm is 0.35 cent, a hundredth of the smallest pitch step people hear.
   `asetrate` only takes whole hertz, and a whole hertz off at 44.1 kHz is 23 ppm (7 ms
   over 5 minutes), so the recorder is first resampled to an intermediate rate chosen so
-  that rate times (1 + drift) is a whole number to within a billionth.
+  that rate times (1 + drift) is a whole number to within a billionth (two such steps
+  for drifts of a few ppm; see plan_rate_stages).
 - offset: after resampling, the camera stretch's first sample is a whole sample number
   of the recorder's stream: trimmed by sample count (`atrim start_sample`), or, when the
   recorder started after the camera, preceded by silence (`adelay` in samples).
@@ -31,16 +32,38 @@ from pipeline.filters import Filter
 NEGLIGIBLE_DRIFT = 1e-10
 
 
-def choose_intermediate_rate_hz(recorder_rate_hz: int, out_rate_hz: int, rate_factor: float) -> tuple[int, int]:
-    """(intermediate rate, declared rate): the declared rate divided by the intermediate
-    one is `rate_factor` as closely as whole hertz allow, searching one octave from the
-    higher of the two rates (so nothing of the recorder's band is lost on the way)."""
-    base = max(recorder_rate_hz, out_rate_hz)
-    candidates = np.arange(base, 2 * base, dtype=np.float64)
+# A stretch is exact enough when it is off by less than this (0.4 ms a week).
+EXACT_FACTOR = 1e-9
+
+
+def _best_stage(base_hz: int, rate_factor: float) -> tuple[int, int, float]:
+    """(intermediate, declared, error): the whole-hertz pair within one octave above
+    `base_hz` whose ratio is closest to `rate_factor`."""
+    candidates = np.arange(base_hz, 2 * base_hz, dtype=np.float64)
     declared = np.round(candidates * rate_factor)
     errors = np.abs(declared / candidates - rate_factor)
     best = int(np.argmin(errors))
-    return int(candidates[best]), int(declared[best])
+    return int(candidates[best]), int(declared[best]), float(errors[best])
+
+
+def plan_rate_stages(recorder_rate_hz: int, out_rate_hz: int, rate_factor: float) -> list[tuple[int, int]]:
+    """(intermediate rate, declared rate) pairs: resample to the first, declare the
+    second; the product of declared / intermediate is `rate_factor` to within
+    EXACT_FACTOR. Rates start at the higher of the recorder's and the output's, so
+    nothing of the recorder's band is lost on the way.
+
+    One pair reaches that for most factors, but whole hertz near 1 are coarse: no ratio
+    of rates under 96 kHz lies between 1 and 1 + 1/96000, so a drift of a few ppm needs
+    two: a first step slightly past the factor, and a second from the whole one-octave
+    range that takes the small remainder back (those come 1/rate^2 apart: a billionth)."""
+    base = max(recorder_rate_hz, out_rate_hz)
+    intermediate, declared, error = _best_stage(base, rate_factor)
+    if error <= EXACT_FACTOR:
+        return [(intermediate, declared)]
+    first_declared = round(base * rate_factor) + (1 if rate_factor >= 1 else -1)
+    remainder = rate_factor * base / first_declared
+    second_intermediate, second_declared, _ = _best_stage(base, remainder)
+    return [(base, first_declared), (second_intermediate, second_declared)]
 
 
 def camera_to_stream_samples(alignment: Alignment, camera_s: float, out_rate_hz: int) -> int:
@@ -58,13 +81,13 @@ def build_recorder_filters(
     length = round((end_s - start_s) * out_rate_hz)
     filters: list[Filter] = []
     if abs(alignment.rate_factor - 1.0) > NEGLIGIBLE_DRIFT:
-        intermediate_hz, declared_hz = choose_intermediate_rate_hz(recorder_rate_hz, out_rate_hz, alignment.rate_factor)
-        filters += [
-            ("aresample", {"out_sample_rate": intermediate_hz}),
-            ("asetrate", {"sample_rate": declared_hz}),
-            # Timestamps from the sample count: asetrate's own are in the old rate's units.
-            ("asetpts", {"expr": "N/SR/TB"}),
-        ]
+        for intermediate_hz, declared_hz in plan_rate_stages(recorder_rate_hz, out_rate_hz, alignment.rate_factor):
+            filters += [
+                ("aresample", {"out_sample_rate": intermediate_hz}),
+                ("asetrate", {"sample_rate": declared_hz}),
+                # Timestamps from the sample count: asetrate's own are in the old rate's units.
+                ("asetpts", {"expr": "N/SR/TB"}),
+            ]
     filters += [("aresample", {"out_sample_rate": out_rate_hz}), ("asetpts", {"expr": "N/SR/TB"})]
     first = camera_to_stream_samples(alignment, start_s, out_rate_hz)
     if first >= 0:
