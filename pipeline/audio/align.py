@@ -5,7 +5,7 @@ time 0 is the start of the camera file and recorder time 0 is the recorder file'
 sample, both counted at their nominal sample rates. A positive offset means the recorder
 was started before the camera.
 
-Both sounds come in mono at ANALYSIS_RATE_HZ (any array-like that slices: a memory map of
+Both sounds come in mono at ANALYSIS_RATE_HZ (anything that reads in slices: a reader of
 a spool on disk keeps memory flat whatever the duration). The estimate has three steps:
 
 1. coarse: the loudness envelopes (10 ms steps) of a few one-minute stretches of the

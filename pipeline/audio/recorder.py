@@ -1,7 +1,7 @@
 """A separate audio recorder (a lavalier's WAV) synced to the camera (effectful).
 
 Owns reading the two sounds for the alignment (ffmpeg decodes each to a mono 8 kHz
-float spool in the render's working folder, read through a memory map, so memory stays
+float spool in the render's working folder, read a slice at a time, so memory stays
 flat whatever the take's length), turning a refused alignment into the job error that
 says why, and writing the recorder's aligned sound for the whole job: a float WAV on
 the camera's clock, as long as the camera file, that the audio stage then reads instead
@@ -45,10 +45,24 @@ def build_analysis_decode_args(path: Path, stream_index: int | None, spool_path:
     ]
 
 
-def _read_spool(path: Path) -> np.ndarray:
-    if path.stat().st_size < 4:
-        return np.zeros(0, dtype=np.float32)
-    return np.memmap(path, dtype="<f4", mode="r")
+class SpoolSamples:
+    """A raw float32 spool read on demand, slice by slice (a memory map would count
+    every page it touched in the process's memory)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = path.stat().st_size // 4
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, part: slice) -> np.ndarray:
+        start, stop, step = part.indices(self.count)
+        if step != 1:
+            raise ValueError("spools are read in contiguous slices")
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        return np.fromfile(self.path, dtype="<f4", count=stop - start, offset=start * 4)
 
 
 def recorder_stream(path: Path) -> AudioStreamInfo:
@@ -88,7 +102,7 @@ def measure_alignment(
         if stop is not None and stop.is_set():
             raise Cancelled("alignment cancelled", file=recorder_path)
         try:
-            return estimate_alignment(_read_spool(camera_spool), _read_spool(recorder_spool))
+            return estimate_alignment(SpoolSamples(camera_spool), SpoolSamples(recorder_spool))  # type: ignore[arg-type]
         except AlignmentRefused as exc:
             raise InputError(
                 f"external recorder cannot be aligned with the camera sound of {camera_path.name}: {exc}",
