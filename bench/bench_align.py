@@ -9,7 +9,7 @@ DRIFT_PPM fast. An unrelated lavalier track (another random order of the same vo
 the hardest kind of "wrong file") must be refused.
 
 Each alignment runs in its own process (`measure_alignment`, the library call a render
-makes) so its wall time and peak memory (ru_maxrss) are its own. Writes the "External
+makes) so its wall time and peak memory (VmHWM) are its own. Writes the "External
 recorder alignment" section of bench/RESULTS.md.
 
     .venv/bin/python bench/bench_align.py [--minutes 1,5,20]
@@ -38,7 +38,7 @@ OFFSET_S = 1.3
 DRIFT_PPM = 200.0
 
 MEASURE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from pipeline.audio.recorder import measure_alignment
 from pipeline.errors import InputError
@@ -51,7 +51,8 @@ try:
 except InputError as exc:
     result = {"refused": exc.message}
 result["wall_s"] = time.monotonic() - started
-result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process's own peak (ru_maxrss keeps the forking parent's across exec).
+result["max_rss_mb"] = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
 print(json.dumps(result))
 """
 
