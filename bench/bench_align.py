@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,7 @@ def make_media(folder: Path, voices: list[np.ndarray], minutes: float, *, unrela
 def measure(camera: Path, recorder: Path, work: Path) -> dict[str, float | str]:
     out = subprocess.run([sys.executable, "-c", MEASURE, str(camera), str(recorder), str(work)],
                          capture_output=True, text=True, check=True, cwd=ROOT,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -165,9 +166,12 @@ def main() -> int:
     lines += [
         "",
         "Memory: the two sounds are decoded by ffmpeg to mono 8 kHz spools on disk (32 kB a second each) and "
-        "read through memory maps in one-minute blocks; what stays in memory is the 100-per-second envelopes "
-        "(0.8 MB an hour) and one 4 s window at a time, so peak RSS is the Python process with numpy and scipy "
-        "loaded, whatever the take's length.",
+        "read in one-minute slices; what stays in memory is the 100-per-second envelopes (0.8 MB an hour) and "
+        "one 4 s window at a time, so peak RSS is the Python process with numpy and scipy loaded (about 127 MB "
+        "before any work), whatever the take's length. Wall time is mostly the two ffmpeg decodes (run side by "
+        "side) and grows with the take; the machine is shared, so a busy moment can double it.",
+        "",
+        "Run: `.venv/bin/python bench/bench_align.py --minutes 1,5,20`.",
         "",
     ]
     write_section(SECTION, "\n".join(lines))

@@ -2,8 +2,9 @@
 record of it kept beside the output (`<output>.wayfinder.hash`).
 
 What goes in: the contents of the main input, of every inset (`[[pip]]`) and card source
-and of the external audio recorder (`[audio] external`), the card and inset specs, the fully merged settings (preset, job, flags), the output
-container, the Wayfinder version and PLAN_FORMAT_VERSION. Paths are left out on purpose:
+and of the external audio recorder (`[audio] external`), the card and inset specs, the
+fully merged settings (preset, job, flags), the output container, the Wayfinder version
+and PLAN_FORMAT_VERSION. Paths are left out on purpose:
 moving the media library does not re-render it. `video.threads` is left out too (it says
 how fast to encode, not what, and a batch sets it from the core count), and so are the
 `[publish]` gates, which are checked at upload time.
