@@ -9,8 +9,8 @@ Both sounds come in mono at ANALYSIS_RATE_HZ (anything that reads in slices: a r
 a spool on disk keeps memory flat whatever the duration). The estimate has three steps:
 
 1. coarse: the loudness envelopes (10 ms steps) of a few one-minute stretches of the
-   camera sound are searched for in the recorder's whole envelope (normalized
-   cross-correlation, FFT); the sharpest match anchors the search. Envelopes do not care
+   camera sound are searched for in the recorder's whole envelope, and the other way
+   round (normalized cross-correlation, FFT); the best match anchors the search. Envelopes do not care
    that a lavalier and a phone microphone colour the voice differently.
 2. fine: short windows every few seconds over the whole overlap are matched sample by
    sample (GCC-PHAT in the speech band: whitening keeps the voice's pitch periodicity
@@ -160,24 +160,35 @@ def _normalized_xcorr(needle: np.ndarray, haystack: np.ndarray) -> np.ndarray:
     return raw / (norm_needle * np.sqrt(energy) + 1e-12)
 
 
-def find_coarse_lag_s(camera_envelope: np.ndarray, recorder_envelope: np.ndarray) -> tuple[float, float]:
-    """(lag_s, correlation) of the camera stretch that matches best in the recorder."""
-    window = min(round(COARSE_WINDOW_S / ENVELOPE_STEP_S), len(camera_envelope))
-    count = max(1, min(COARSE_WINDOWS, len(camera_envelope) // max(1, window)))
-    starts = np.linspace(0, len(camera_envelope) - window, count).round().astype(int)
-    # Pad the recorder so a camera stretch may also hang over either end of it.
+def _best_match_steps(needles: np.ndarray, haystack: np.ndarray) -> tuple[int, float]:
+    """(haystack index minus needles index, correlation) of the best match of a few
+    one-minute stretches of `needles` in `haystack`, which a stretch may overhang by half."""
+    window = min(round(COARSE_WINDOW_S / ENVELOPE_STEP_S), len(needles))
+    count = max(1, min(COARSE_WINDOWS, len(needles) // max(1, window)))
+    starts = np.linspace(0, len(needles) - window, count).round().astype(int)
     pad = window // 2
-    padded = np.concatenate([np.zeros(pad), recorder_envelope, np.zeros(pad)])
-    best = (0.0, -1.0)
+    padded = np.concatenate([np.zeros(pad), haystack, np.zeros(pad)])
+    best = (0, -1.0)
     for start in starts:
-        needle = camera_envelope[start:start + window]
+        needle = needles[start:start + window]
         if needle.std() < 1e-6 or len(padded) < len(needle):
             continue
         scores = _normalized_xcorr(needle, padded)
         k = int(np.argmax(scores))
         if scores[k] > best[1]:
-            best = ((k - pad - start) * ENVELOPE_STEP_S, float(scores[k]))
+            best = (k - pad - int(start), float(scores[k]))
     return best
+
+
+def find_coarse_lag_s(camera_envelope: np.ndarray, recorder_envelope: np.ndarray) -> tuple[float, float]:
+    """(lag_s, correlation): where the camera's sound is in the recorder's, searched both
+    ways (camera stretches in the recorder, and recorder stretches in the camera, for a
+    recorder that ran for only part of a long take)."""
+    forward_steps, forward = _best_match_steps(camera_envelope, recorder_envelope)
+    backward_steps, backward = _best_match_steps(recorder_envelope, camera_envelope)
+    if backward > forward:
+        return -backward_steps * ENVELOPE_STEP_S, backward
+    return forward_steps * ENVELOPE_STEP_S, forward
 
 
 def _rms(x: np.ndarray) -> float:

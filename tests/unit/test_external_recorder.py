@@ -133,3 +133,14 @@ def test_estimate_finds_offset_and_drift_and_refuses_another_scene() -> None:
 def test_helper_reads_the_scene_at_any_time() -> None:
     scene = np.arange(10.0)
     assert read_scene_at(scene, np.array([0.5 / 48_000])) == pytest.approx([0.5])
+
+
+def test_a_short_recorder_in_the_middle_of_a_long_take_is_found() -> None:
+    """The recorder ran 25 s, from 100 s into a 200 s take: shorter than one coarse
+    stretch of the camera."""
+    rate_hz = 8000
+    scene = speech_like(200.0, rate_hz, seed=5)
+    recorder = scene[100 * rate_hz:125 * rate_hz]
+    found = estimate_alignment(scene, recorder, rate_hz)
+    assert found.offset_s == pytest.approx(-100.0, abs=0.001)
+    assert found.coverage_s() == pytest.approx((100.0, 125.0), abs=0.01)
