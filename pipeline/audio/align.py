@@ -318,7 +318,7 @@ def estimate_alignment(camera: np.ndarray, recorder: np.ndarray, rate_hz: int = 
     agreeing = int(inliers.sum())
     confidence = agreeing / usable
     share = agreeing / len(sharp)
-    residual_ms = float(np.sqrt(np.mean(np.square(lags[inliers] - (intercept + slope * times[inliers]))))) * 1000
+    residual_ms = float(np.sqrt(np.mean(np.square(lags[inliers] - (intercept + slope * times[inliers]))))) * 1000 if agreeing else 0.0
     sharpness = [w.sharpness for w, keep in zip(sharp, inliers) if keep]
     alignment = Alignment(
         offset_s=intercept, drift_ppm=slope * 1e6, confidence=confidence,
