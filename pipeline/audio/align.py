@@ -126,7 +126,9 @@ def build_band_filter(rate_hz: int = ANALYSIS_RATE_HZ) -> np.ndarray:
     return signal.butter(4, [low, min(high, 0.45 * rate_hz)], btype="bandpass", fs=rate_hz, output="sos")
 
 
-def build_envelope(samples: np.ndarray, rate_hz: int = ANALYSIS_RATE_HZ, *, block_s: float = 60.0) -> tuple[np.ndarray, float]:
+def build_envelope(
+    samples: np.ndarray, rate_hz: int = ANALYSIS_RATE_HZ, *, block_s: float = 60.0
+) -> tuple[np.ndarray, float]:
     """Log energy of the speech band in ENVELOPE_STEP_S steps, read block by block (the
     band filter's state carried over), with its slow trend removed so onsets count; and
     the RMS of the loudest step."""
@@ -206,7 +208,8 @@ def measure_window_lag(
     if first < 0 or last > len(recorder):
         return None
     pad = round(0.05 * rate_hz)  # filter settling, cut off after band-limiting
-    cam = signal.sosfiltfilt(sos, np.asarray(camera[max(0, camera_start - pad):camera_start + window + pad], dtype=np.float64))
+    cam_from = max(0, camera_start - pad)
+    cam = signal.sosfiltfilt(sos, np.asarray(camera[cam_from:camera_start + window + pad], dtype=np.float64))
     cam = cam[min(pad, camera_start):][:window]
     rec_from = max(0, first - pad)
     rec = signal.sosfiltfilt(sos, np.asarray(recorder[rec_from:last + pad], dtype=np.float64))
@@ -318,7 +321,8 @@ def estimate_alignment(camera: np.ndarray, recorder: np.ndarray, rate_hz: int = 
     agreeing = int(inliers.sum())
     confidence = agreeing / usable
     share = agreeing / len(sharp)
-    residual_ms = float(np.sqrt(np.mean(np.square(lags[inliers] - (intercept + slope * times[inliers]))))) * 1000 if agreeing else 0.0
+    misfit_s = lags[inliers] - (intercept + slope * times[inliers])
+    residual_ms = float(np.sqrt(np.mean(np.square(misfit_s)))) * 1000 if agreeing else 0.0
     sharpness = [w.sharpness for w, keep in zip(sharp, inliers) if keep]
     alignment = Alignment(
         offset_s=intercept, drift_ppm=slope * 1e6, confidence=confidence,

@@ -121,7 +121,9 @@ def build_aligned_sound_args(
     the camera's own sound at `settings.external_under_db` when `external_mix` is
     "under", written as a float WAV at the output rate."""
     rate = settings.sample_rate_hz
-    steps = build_recorder_filters(alignment, recorder.sample_rate_hz, start_s=0.0, end_s=duration_s, out_rate_hz=rate)
+    steps = build_recorder_filters(
+        alignment, recorder.sample_rate_hz, start_s=0.0, end_s=duration_s, out_rate_hz=rate,
+    )
     inputs = ["-i", f"file:{recorder_path.resolve()}"]
     if settings.external_mix == "replace":
         # A recorder's WAV often names no layout: say what one or two channels are.
@@ -131,7 +133,9 @@ def build_aligned_sound_args(
     else:
         layout = "stereo" if settings.channels == 2 else "mono"
         to_layout = [("aformat", {"sample_fmts": "flt", "channel_layouts": layout})]
-        camera = build_camera_filters(start_s=0.0, end_s=duration_s, out_rate_hz=rate, gain_db=settings.external_under_db)
+        camera = build_camera_filters(
+            start_s=0.0, end_s=duration_s, out_rate_hz=rate, gain_db=settings.external_under_db,
+        )
         inputs += ["-i", f"file:{camera_path.resolve()}"]
         graph = ";".join([
             f"[0:a:0]{format_filter_chain(steps + to_layout)}[lav]",

@@ -39,7 +39,8 @@ def lag_against_scene_s(sound: np.ndarray, scene: np.ndarray, at_s: float, *, se
     from scipy import signal
 
     sos = signal.butter(4, [300, 2000], btype="bandpass", fs=SCENE_RATE_HZ, output="sos")
-    first, count, search = round(at_s * SCENE_RATE_HZ), round(PROBE_WINDOW_S * SCENE_RATE_HZ), round(search_s * SCENE_RATE_HZ)
+    first, count = round(at_s * SCENE_RATE_HZ), round(PROBE_WINDOW_S * SCENE_RATE_HZ)
+    search = round(search_s * SCENE_RATE_HZ)
     reference = signal.sosfiltfilt(sos, scene[first:first + count])
     heard = signal.sosfiltfilt(sos, sound[first - search:first + count + search])
     scores = signal.correlate(heard, reference, mode="valid", method="fft")

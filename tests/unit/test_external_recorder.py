@@ -25,7 +25,9 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def job_with_recorder(folder: Path, recorder: str = "../sound/lav.wav", extra: str = "", output: str = "out.mp4") -> config.Job:
+def job_with_recorder(
+    folder: Path, recorder: str = "../sound/lav.wav", extra: str = "", output: str = "out.mp4",
+) -> config.Job:
     return config.load_job(write(folder / "jobs" / "a.toml", f"""
 [input]
 main = "in.mp4"
