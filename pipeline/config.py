@@ -91,6 +91,12 @@ class AudioSettings(StrictModel):
     # Off by default: on one steady speaker it costs quality (measured in bench_speech).
     leveler: StrictBool = False
     leveler_max_gain_db: float = Field(12.0, ge=0.0, le=30.0)
+    # A separate recorder (a lavalier's WAV), aligned to the camera's sound and used
+    # instead of it ("replace") or with the camera's sound mixed under it ("under", at
+    # external_under_db). Job files only: a path relative to the job file.
+    external: Path | None = None
+    external_mix: Literal["replace", "under"] = "replace"
+    external_under_db: float = Field(-12.0, ge=-40.0, le=0.0)
 
 
 class LightSettings(StrictModel):
@@ -130,6 +136,13 @@ class PresetFile(StrictModel):
     # Gates (publishing rules, QA thresholds) live in presets only: a job cannot loosen them.
     publish: PublishPolicy = PublishPolicy()
     qa: QaSettings = QaSettings()
+
+    @model_validator(mode="after")
+    def _no_recorder_file(self) -> "PresetFile":
+        # A recording belongs to one job; a preset is shared by many.
+        if self.audio.external is not None:
+            raise ValueError("audio.external names a recording: set it in a job file, not a preset")
+        return self
 
 
 MAX_PATH_CHARS = 4096  # Linux's PATH_MAX: a longer path cannot name a file
@@ -465,6 +478,17 @@ def build_job(
     main_path = resolve_path(base_dir, main)
     output_path = resolve_path(base_dir, output)
     assert main_path is not None and output_path is not None
+    if settings.audio.external is not None and takes:
+        # A recorder runs through the raw takes, not the edit: it must be aligned take by
+        # take, which is not built yet.
+        raise ConfigError(
+            "audio.external: a separate recorder cannot be used with an edit list ([[take]]) yet; "
+            "render each take with its recorder, or use the camera sound", file=source, field="audio.external",
+        )
+    if settings.audio.external is not None:
+        # Only the job's own layer can set it (presets refuse it), so its folder is the base.
+        audio = settings.audio.model_copy(update={"external": resolve_path(base_dir, settings.audio.external)})
+        settings = settings.model_copy(update={"audio": audio})
     return Job(
         source=source,
         preset_name=preset_name,

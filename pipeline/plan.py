@@ -177,6 +177,8 @@ def build_sound_track_args(
     in, cards joined when the picture has them) with the planned gain, encoded once to
     the output codec in an M4A file that the mux copies."""
     prep = prep or PicturePrep()
+    # The main sound comes from the aligned external recorder when the job has one.
+    info = audio_prep.source if audio_prep is not None and audio_prep.source is not None else info
     assert info.first_audio is not None
     settings = job.settings.audio
     main = ffmpeg.input(f"file:{info.path.resolve()}")

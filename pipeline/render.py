@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.config import Job
 from pipeline.audio.picture_length import format_length_note, picture_duration_s
-from pipeline.errors import WRITE_ERRNOS, AudioError, OutputError, RenderError, os_error_reason
+from pipeline.errors import WRITE_ERRNOS, AudioError, InputError, OutputError, RenderError, os_error_reason
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.output_lock import output_lock
@@ -181,6 +181,11 @@ def plan_sound(
     audio_settings = job.settings.audio
     audio = info.first_audio
     if audio is None:
+        if audio_settings.external is not None:
+            raise InputError(
+                f"no audio stream to align the external recorder {audio_settings.external.name} to",
+                file=job.main_path, field="audio",
+            )
         if audio_settings.required:
             raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
         notes.append("no audio stream: video rendered without audio, loudness skipped")
@@ -192,10 +197,24 @@ def plan_sound(
         # sound file (`info.path`): everything below treats it as the job's sound.
         run_ffmpeg(build_edited_sound_args(prep.edit, audio_settings, info.path), total_s=info.duration_s,
                    what="edited sound", file=job.source or job.main_path, stop=stop)
+    external = None
+    sound_info = info
+    if audio_settings.external is not None:
+        from pipeline.audio.recorder import make_external_sound
+
+        # The recorder's sound, aligned to the camera's, stands in for it from here on:
+        # clean-up, enhancement and loudness all work on what ships.
+        external = make_external_sound(info, audio_settings, work_dir=work_dir, stop=stop)
+        notes.extend(external.notes)
+        sound_info = external.info
+        assert sound_info.first_audio is not None
+        audio = sound_info.first_audio
     audio_prep = prepare_audio(
-        info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
-        programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, info, prep, sound, cleanup, after),
+        sound_info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
+        programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, sound_info, prep, sound, cleanup, after),
     )
+    if external is not None:
+        audio_prep = replace(audio_prep, source=sound_info, external=external.report)
     notes.extend(audio_prep.notes)
     length_note = format_length_note(info) if container_for(job.output_path)[1] else None
     if length_note:

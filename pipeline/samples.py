@@ -3,7 +3,9 @@
 The set: a walkthrough-like main video (1080p30, 20 s, moving detail, underexposed with
 a warm cast, speech-like audio with room noise, 60 Hz hum and a level jump between two
 "speakers"), a talking-head-like inset (10 s, 25 fps, its own voice), a speech-only WAV,
-and an SRT caption file for the main video. Used by `wayfinder samples`, `make demo` and
+an SRT caption file for the main video, and the walkthrough's sound as a separate
+lavalier recorder heard it (44.1 kHz mono WAV, started 1.3 s before the camera, its clock
+0.02 % fast, no hum). Used by `wayfinder samples`, `make demo` and
 the tests (which ask for smaller sizes).
 """
 
@@ -147,6 +149,31 @@ def make_speech_wav(path: Path, *, duration_s: float = 20.0) -> Path:
     return path
 
 
+# The lavalier sample's clock: started LAV_OFFSET_S before the camera and running
+# 200 ppm fast, so each camera second lasts 1.0002 s on it: the camera's sound, resampled
+# to 50 kHz and declared 49.99 kHz (50000 / 49990 = 1.0002), is played that much slower.
+LAV_OFFSET_S = 1.3
+LAV_STRETCH_HZ = (50_000, 49_990)
+LAV_RATE_HZ = 44_100
+
+
+def make_lav_wav(path: Path, camera: Path, *, tail_s: float = 0.5) -> Path:
+    """The camera's sound as a lavalier recorder with its own clock would have it: mono
+    16-bit at LAV_RATE_HZ, LAV_OFFSET_S of room tone before the camera's first sample,
+    stretched by LAV_STRETCH_HZ, without the mains hum (high-passed), running on
+    `tail_s` past the camera's end."""
+    intermediate_hz, declared_hz = LAV_STRETCH_HZ
+    chain = ",".join([
+        "highpass=f=150:poles=2", "highpass=f=150:poles=2",
+        f"aresample={intermediate_hz}", f"asetrate={declared_hz}", "asetpts=N/SR/TB",
+        f"aresample={LAV_RATE_HZ}", "pan=mono|c0=c0",
+        f"adelay=delays={round(LAV_OFFSET_S * LAV_RATE_HZ)}S:all=1", f"apad=pad_dur={tail_s}",
+    ])
+    args = ["-y", "-i", str(camera), "-map", "0:a:0", "-af", chain, "-c:a", "pcm_s16le", str(path)]
+    run_ffmpeg(args, what="sample synthesis", file=path)
+    return path
+
+
 def write_srt(path: Path, *, duration_s: float = 20.0) -> Path:
     lines = [
         "Welcome to the Riverside Clinic walkthrough.",
@@ -171,9 +198,11 @@ def write_srt(path: Path, *, duration_s: float = 20.0) -> Path:
 def write_samples(folder: Path) -> dict[str, Path]:
     """Write the whole demo set into `folder` (created if needed); returns name -> path."""
     folder.mkdir(parents=True, exist_ok=True)
+    walkthrough = make_main_video(folder / "walkthrough.mp4")
     return {
-        "walkthrough": make_main_video(folder / "walkthrough.mp4"),
+        "walkthrough": walkthrough,
         "guide": make_inset_video(folder / "guide.mp4"),
         "speech": make_speech_wav(folder / "speech.wav"),
         "captions": write_srt(folder / "walkthrough.srt"),
+        "lav": make_lav_wav(folder / "walkthrough-lav.wav", walkthrough),
     }

@@ -34,6 +34,8 @@ def job_sources(job: Job) -> list[Source]:
     sources = [Source(f"take[{index}] source", take.source) for index, take in enumerate(job.takes)]
     if not job.takes:
         sources.append(Source("input", job.main_path))
+    if job.settings.audio.external is not None:
+        sources.append(Source("external recorder", job.settings.audio.external))
     sources += [Source(f"inset {index}" if len(job.pip) > 1 else "inset", spec.source)
                 for index, spec in enumerate(job.pip, start=1)]
     for name, card in (("intro", job.intro), ("outro", job.outro)):

@@ -21,7 +21,7 @@ from pipeline.audio.sound import SoundSpool, run_enhanced_sound
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.filters import Filter
-from pipeline.probe import AudioStreamInfo
+from pipeline.probe import AudioStreamInfo, MediaInfo
 
 MeasureArgs = Callable[[SoundSpool | None, list[Filter], list[Filter]], list[str]]
 """Arguments of an audio-only ffmpeg pass that writes the programme's sound (output rate
@@ -42,6 +42,10 @@ class AudioPrep:
     processed: dict[str, object] = field(default_factory=dict)
     sound: SoundSpool | None = None
     enhancement: dict[str, object] | None = None
+    # When the main sound is not the input's own: the external recorder's sound aligned
+    # to the camera (a WAV on the camera's clock), and what the alignment found.
+    source: MediaInfo | None = None
+    external: dict[str, object] | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -59,6 +63,7 @@ class AudioPrep:
 
     def report(self) -> dict[str, object]:
         return {
+            **({"external": self.external} if self.external is not None else {}),
             "input": self.analysis.to_dict(),
             "cleanup": [stage.to_dict() for stage in self.stages],
             "enhancement": self.enhancement,

@@ -1,9 +1,10 @@
 """The fingerprint of a job's output: a digest of everything that determines it, and the
 record of it kept beside the output (`<output>.wayfinder.hash`).
 
-What goes in: the contents of the main input, of every inset (`[[pip]]`) and card source,
-the card and inset specs, the fully merged settings (preset, job, flags), the output
-container, the Wayfinder version and PLAN_FORMAT_VERSION. Paths are left out on purpose:
+What goes in: the contents of the main input, of every inset (`[[pip]]`) and card source
+and of the external audio recorder (`[audio] external`), the card and inset specs, the
+fully merged settings (preset, job, flags), the output container, the Wayfinder version
+and PLAN_FORMAT_VERSION. Paths are left out on purpose:
 moving the media library does not re-render it. `video.threads` is left out too (it says
 how fast to encode, not what, and a batch sets it from the core count), and so are the
 `[publish]` gates, which are checked at upload time.
@@ -39,7 +40,7 @@ IGNORED_SETTINGS: dict[str, tuple[str, ...] | None] = {"video": ("threads",), "p
 COMPONENT_LABELS = {
     "version": "Wayfinder version",
     "input": "input file",
-    "sources": "inset or card sources",
+    "sources": "inset, card or external recorder sources",
     "settings": "settings",
 }
 
@@ -62,6 +63,12 @@ def build_settings_part(job: Job) -> dict[str, Any]:
             continue
         for key in keys:
             settings.get(section, {}).pop(key, None)
+    # The recorder's path is not what it holds: its contents go in the sources part. Without
+    # a recorder its settings say nothing, and jobs keep the fingerprints they had.
+    external = settings["audio"].pop("external", None)
+    if external is None:
+        settings["audio"].pop("external_mix", None)
+        settings["audio"].pop("external_under_db", None)
     return {"settings": settings, "container": job.output_path.suffix.lower()}
 
 
@@ -86,12 +93,16 @@ def build_sources_part(job: Job, digest_file: DigestFile) -> dict[str, Any]:
         data = take.model_dump(mode="json")
         data["source"] = digest_file(take.source)
         takes.append(data)
-    return {
+    sources: dict[str, Any] = {
         **({"takes": takes} if takes else {}),  # absent for one input: old records stay valid
         "pip": insets,
         "intro": _card_part(job.intro, digest_file),
         "outro": _card_part(job.outro, digest_file),
     }
+    if job.settings.audio.external is not None:
+        # Only when set: jobs without a recorder keep the fingerprints they had.
+        sources["external_audio"] = digest_file(job.settings.audio.external)
+    return sources
 
 
 def build_fingerprint(job: Job, digest_file: DigestFile) -> FingerprintRecord:

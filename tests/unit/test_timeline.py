@@ -65,3 +65,10 @@ def test_job_file_takes_and_their_schema_errors(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             config.load_job(job)
         assert message in "\n".join(caught.value.problems), caught.value.problems
+
+
+def test_a_job_wide_recorder_with_an_edit_list_is_refused_until_takes_can_be_aligned(tmp_path: Path) -> None:
+    job = tmp_path / "job.toml"
+    job.write_text('[[take]]\nsource = "a.mp4"\n[audio]\nexternal = "lav.wav"\n')
+    with pytest.raises(ConfigError, match="cannot be used with an edit list"):
+        config.load_job(job)
