@@ -170,6 +170,7 @@ class TakeSpec(StrictModel):
     join: Literal["cut", "dissolve"] = "cut"
     dissolve_s: float = Field(0.5, gt=0.0, le=5.0)
     captions: Path | None = None  # SRT or WebVTT timed on this take's source
+    external: Path | None = None  # a separate recorder for this take, synced to its camera sound
 
     @model_validator(mode="after")
     def _trim_in_order(self) -> "TakeSpec":
@@ -479,11 +480,10 @@ def build_job(
     output_path = resolve_path(base_dir, output)
     assert main_path is not None and output_path is not None
     if settings.audio.external is not None and takes:
-        # A recorder runs through the raw takes, not the edit: it must be aligned take by
-        # take, which is not built yet.
+        # A recorder runs through the raw takes, not the edit: it is synced take by take.
         raise ConfigError(
-            "audio.external: a separate recorder cannot be used with an edit list ([[take]]) yet; "
-            "render each take with its recorder, or use the camera sound", file=source, field="audio.external",
+            "audio.external: with an edit list, name the recorder in each [[take]] (external = \"lav.wav\"): "
+            "it is synced to each take's own camera sound", file=source, field="audio.external",
         )
     if settings.audio.external is not None:
         # Only the job's own layer can set it (presets refuse it), so its folder is the base.
@@ -502,6 +502,7 @@ def build_job(
         layers=tuple(name for name, _ in layers),
         takes=tuple(take.model_copy(update={
             "source": resolve_path(base_dir, take.source), "captions": resolve_path(base_dir, take.captions),
+            "external": resolve_path(base_dir, take.external),
         }) for take in takes),
     )
 

@@ -40,6 +40,7 @@ from pipeline.plan import (
 )
 from pipeline.probe import MediaInfo, probe
 from pipeline.programme import load_programme
+from pipeline.timeline import EditList
 from pipeline.state import sha256_of_file
 from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 from pipeline.video import compose
@@ -171,6 +172,28 @@ def plan_job(
     return start.info, plan, collect_measurements(start, prep, audio_prep), audio_prep
 
 
+def sync_take_recorders(
+    job: Job, edit: EditList, work_dir: Path, notes: list[str], *, stop: threading.Event | None
+) -> tuple[dict[int, MediaInfo], dict[str, object] | None]:
+    """Each take's recorder synced to that take's camera sound: the aligned sounds by
+    take index (on the take's camera timeline), and what the report records."""
+    from pipeline.audio.recorder import make_external_sound
+
+    sounds: dict[int, MediaInfo] = {}
+    reports: list[dict[str, object]] = []
+    for clip, take in zip(edit.clips, job.takes, strict=True):
+        if take.external is None:
+            continue
+        folder = work_dir / f"take-{clip.index}"
+        folder.mkdir(exist_ok=True)
+        settings = job.settings.audio.model_copy(update={"external": take.external})
+        synced = make_external_sound(clip.info, settings, work_dir=folder, stop=stop)
+        notes.extend(f"take[{clip.index}]: {text}" for text in synced.notes)
+        sounds[clip.index] = synced.info
+        reports.append({"take": clip.index, **synced.report})
+    return sounds, ({"takes": reports} if reports else None)
+
+
 def plan_sound(
     job: Job, info: MediaInfo, prep: PicturePrep, work_dir: Path, *, stop: threading.Event | None = None
 ) -> tuple[AudioPrep | None, list[str]]:
@@ -190,14 +213,15 @@ def plan_sound(
             raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
         notes.append("no audio stream: video rendered without audio, loudness skipped")
         return None, notes
+    external = None
     if prep.edit is not None:
         from pipeline.audio.takes import build_edited_sound_args
 
+        take_sounds, external = sync_take_recorders(job, prep.edit, work_dir, notes, stop=stop)
         # The takes' sound, cut and joined as the picture is, becomes the programme's
         # sound file (`info.path`): everything below treats it as the job's sound.
-        run_ffmpeg(build_edited_sound_args(prep.edit, audio_settings, info.path), total_s=info.duration_s,
+        run_ffmpeg(build_edited_sound_args(prep.edit, audio_settings, info.path, take_sounds), total_s=info.duration_s,
                    what="edited sound", file=job.source or job.main_path, stop=stop)
-    external = None
     sound_info = info
     if audio_settings.external is not None:
         from pipeline.audio.recorder import make_external_sound
@@ -213,7 +237,9 @@ def plan_sound(
         sound_info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
         programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, sound_info, prep, sound, cleanup, after),
     )
-    if external is not None:
+    if isinstance(external, dict):  # the takes' recorders: already in the edited sound
+        audio_prep = replace(audio_prep, external=external)
+    elif external is not None:
         audio_prep = replace(audio_prep, source=sound_info, external=external.report)
     notes.extend(audio_prep.notes)
     length_note = format_length_note(info) if container_for(job.output_path)[1] else None

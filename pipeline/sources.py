@@ -32,6 +32,8 @@ class Source:
 def job_sources(job: Job) -> list[Source]:
     """Every file `job` reads, in the order a producer would name them."""
     sources = [Source(f"take[{index}] source", take.source) for index, take in enumerate(job.takes)]
+    sources += [Source(f"take[{index}] recorder", take.external)
+                for index, take in enumerate(job.takes) if take.external is not None]
     if not job.takes:
         sources.append(Source("input", job.main_path))
     if job.settings.audio.external is not None:

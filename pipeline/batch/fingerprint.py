@@ -92,6 +92,8 @@ def build_sources_part(job: Job, digest_file: DigestFile) -> dict[str, Any]:
     for take in job.takes:
         data = take.model_dump(mode="json")
         data["source"] = digest_file(take.source)
+        if take.external is not None:
+            data["external"] = digest_file(take.external)
         takes.append(data)
     sources: dict[str, Any] = {
         **({"takes": takes} if takes else {}),  # absent for one input: old records stay valid

@@ -201,3 +201,33 @@ def test_tone_levels_are_what_the_media_says() -> None:
     t = np.arange(SCENE_RATE_HZ * 8) / SCENE_RATE_HZ
     sound = 10 ** (TONE_DBFS / 20) * np.sin(2 * np.pi * CAMERA_TONE_HZ * t)
     assert tone_level_db(sound, CAMERA_TONE_HZ) == pytest.approx(TONE_DBFS, abs=0.05)
+
+
+def test_each_take_of_an_edit_list_uses_its_recorder_synced_to_its_own_camera_sound(tmp_path: Path) -> None:
+    """Two takes cut from one camera file, each with the recorder: synced per take, cut
+    like the take, within 2 ms at both ends of each take in the programme."""
+    recording = make_recording(tmp_path, duration_s=30.0, offset_s=OFFSET_S, drift_ppm=DRIFT_PPM)
+    takes = ((3.0, 11.0), (16.0, 26.0))
+    job = tmp_path / "job.toml"
+    job.write_text('preset = "youtube-draft"\n[output]\npath = "out.mp4"\n[video]\nx264_preset = "ultrafast"\n'
+                   "[audio]\nnoise_reduction = false\n" + "".join(
+                       f'[[take]]\nsource = "{recording.camera.name}"\nstart_s = {start}\nend_s = {end}\n'
+                       f'external = "{recording.recorder.name}"\n' for start, end in takes))
+    result = wayfinder("render", job)
+    assert result.returncode == 0, result.stderr
+    sound = decode_mono(tmp_path / "out.mp4")
+    # The programme's expected sound: the scene over each take's camera range, joined.
+    programme_scene = np.concatenate([
+        recording.scene[round(start * SCENE_RATE_HZ): round(end * SCENE_RATE_HZ)] for start, end in takes])
+    at = 0.0
+    for start, end in takes:
+        for probe_s in (at + 0.5, at + (end - start) - PROBE_WINDOW_S - 0.5):
+            assert abs(lag_against_scene_s(sound, programme_scene, probe_s)) < MAX_ERROR_S, probe_s
+        at += end - start
+    assert tone_excess_db(sound, RECORDER_TONE_HZ) > 20
+    assert tone_excess_db(sound, CAMERA_TONE_HZ) < 3
+    report = json.loads((tmp_path / "out.mp4.wayfinder.json").read_text())
+    synced = report["measurements"]["audio"]["external"]["takes"]
+    assert [entry["take"] for entry in synced] == [0, 1]
+    for entry in synced:
+        assert abs(entry["offset_s"] - OFFSET_S) < MAX_ERROR_S and entry["confidence"] >= 0.9

@@ -67,8 +67,8 @@ def test_job_file_takes_and_their_schema_errors(tmp_path: Path) -> None:
         assert message in "\n".join(caught.value.problems), caught.value.problems
 
 
-def test_a_job_wide_recorder_with_an_edit_list_is_refused_until_takes_can_be_aligned(tmp_path: Path) -> None:
+def test_a_job_wide_recorder_with_an_edit_list_is_refused_for_one_per_take(tmp_path: Path) -> None:
     job = tmp_path / "job.toml"
     job.write_text('[[take]]\nsource = "a.mp4"\n[audio]\nexternal = "lav.wav"\n')
-    with pytest.raises(ConfigError, match="cannot be used with an edit list"):
+    with pytest.raises(ConfigError, match="with an edit list, name the recorder in each"):
         config.load_job(job)
