@@ -174,13 +174,18 @@ def _publish_locked(
         existing = store.find_upload(file_sha256, channel_id) or _restore_from_record(
             video_path, file_sha256, channel_id, store, reporter)
     transfer: TransferResult | None = None
+
+    def record_upload(done: TransferResult) -> tuple[str, str]:
+        """Put the video in the duplicate ledger: its id and when."""
+        recorded_id, recorded_at = str(done.video["id"]), now().isoformat(timespec="seconds")
+        store.finish_upload(LedgerEntry(video_id=recorded_id, file_sha256=file_sha256, channel_id=channel_id,
+                                        file_path=str(video_path.resolve()), title=plan.metadata.title,
+                                        uploaded_at=recorded_at))
+        return recorded_id, recorded_at
+
     if options.adopt_video_id is not None:
         transfer = _adopt(options.adopt_video_id, client, channel_id, policy, sleep, on_retry)
-        video_id = str(transfer.video["id"])
-        uploaded_at = now().isoformat(timespec="seconds")
-        store.finish_upload(LedgerEntry(video_id=video_id, file_sha256=file_sha256, channel_id=channel_id,
-                                        file_path=str(video_path.resolve()), title=plan.metadata.title,
-                                        uploaded_at=uploaded_at))
+        video_id, uploaded_at = record_upload(transfer)
         reporter.info(f"{video_path.name} recorded as {watch_url(video_id)} (--adopt); nothing was uploaded")
     elif existing is not None:
         video_id = existing.video_id
@@ -209,11 +214,7 @@ def _publish_locked(
         finally:
             reporter.transfer_finished()
             insert.close()
-        video_id = str(transfer.video["id"])
-        uploaded_at = now().isoformat(timespec="seconds")
-        store.finish_upload(LedgerEntry(video_id=video_id, file_sha256=file_sha256, channel_id=channel_id,
-                                        file_path=str(video_path.resolve()), title=plan.metadata.title,
-                                        uploaded_at=uploaded_at))
+        video_id, uploaded_at = record_upload(transfer)
         reporter.info(f"{'found the upload' if transfer.adopted else 'uploaded'} as {watch_url(video_id)}")
 
     done = {step: _load_detail(detail) for step, detail in store.steps_done(video_id).items()}
