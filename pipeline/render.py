@@ -13,52 +13,44 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import __version__
+from pipeline.audio.picture_length import picture_duration_s
 from pipeline.config import Job
-from pipeline.audio.picture_length import format_length_note, picture_duration_s
-from pipeline.errors import WRITE_ERRNOS, AudioError, InputError, OutputError, RenderError, os_error_reason
-from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
+from pipeline.errors import WRITE_ERRNOS, OutputError, RenderError, os_error_reason
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
+from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.output_lock import output_lock
-from pipeline.sources import check_output_not_source
 from pipeline.plan import (
     RenderPlan,
     build_picture_plan,
     build_render_plan,
-    build_sound_measure_args,
-    build_sound_track_args,
     build_video_mode,
     container_for,
     partial_path_for,
-    sound_path_for,
 )
 from pipeline.probe import MediaInfo, probe
 from pipeline.programme import load_programme
-from pipeline.timeline import EditList
+from pipeline.sound_stage import NoteCallback, make_sound, plan_sound
+from pipeline.sources import check_output_not_source
 from pipeline.state import sha256_of_file
-from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size
 from pipeline.video.compose import edits_picture as edits_picture_of
 from pipeline.video.hdr import prepare_hdr
-from pipeline.video.sizing import build_shorts_verdict
 from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
+from pipeline.video.sizing import build_shorts_verdict
+from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 
 if TYPE_CHECKING:
+    from pipeline.audio.prepare import AudioPrep
     from pipeline.background import Background
     from pipeline.video.light import LightPlan
 
-    # The audio engine loads inside plan_sound: importing scipy.signal takes about a
-    # second, which then overlaps the light analysis already running.
-    from pipeline.audio.prepare import AudioPrep
-
-NoteCallback = Callable[[str], None]
 DURATION_TOLERANCE_S = 0.25
 
 
@@ -172,88 +164,6 @@ def plan_job(
     return start.info, plan, collect_measurements(start, prep, audio_prep), audio_prep
 
 
-def sync_take_recorders(
-    job: Job, edit: EditList, work_dir: Path, notes: list[str], *, stop: threading.Event | None
-) -> tuple[dict[int, MediaInfo], dict[str, object] | None]:
-    """Each take's recorder synced to that take's camera sound: the aligned sounds by
-    take index (on the take's camera timeline), and what the report records."""
-    from pipeline.audio.recorder import make_external_sound
-
-    sounds: dict[int, MediaInfo] = {}
-    reports: list[dict[str, object]] = []
-    for clip, take in zip(edit.clips, job.takes, strict=True):
-        if take.external is None:
-            continue
-        folder = work_dir / f"take-{clip.index}"
-        folder.mkdir(exist_ok=True)
-        settings = job.settings.audio.model_copy(update={"external": take.external})
-        synced = make_external_sound(clip.info, settings, work_dir=folder, stop=stop)
-        notes.extend(f"take[{clip.index}]: {text}" for text in synced.notes)
-        sounds[clip.index] = synced.info
-        reports.append({"take": clip.index, **synced.report})
-    return sounds, ({"takes": reports} if reports else None)
-
-
-def plan_sound(
-    job: Job, info: MediaInfo, prep: PicturePrep, work_dir: Path, *, stop: threading.Event | None = None
-) -> tuple[AudioPrep | None, list[str]]:
-    """Analyse and measure the programme's sound; the notes a producer should read."""
-    from pipeline.audio.prepare import prepare_audio
-
-    notes: list[str] = []
-    audio_settings = job.settings.audio
-    audio = info.first_audio
-    if audio is None:
-        if audio_settings.external is not None:
-            raise InputError(
-                f"no audio stream to align the external recorder {audio_settings.external.name} to",
-                file=job.main_path, field="audio",
-            )
-        if audio_settings.required:
-            raise AudioError("no audio stream, and the job requires audio", file=job.main_path, field="audio")
-        notes.append("no audio stream: video rendered without audio, loudness skipped")
-        return None, notes
-    external = None
-    if prep.edit is not None:
-        from pipeline.audio.takes import build_edited_sound_args
-
-        take_sounds, external = sync_take_recorders(job, prep.edit, work_dir, notes, stop=stop)
-        # The takes' sound, cut and joined as the picture is, becomes the programme's
-        # sound file (`info.path`): everything below treats it as the job's sound.
-        run_ffmpeg(build_edited_sound_args(prep.edit, audio_settings, info.path, take_sounds), total_s=info.duration_s,
-                   what="edited sound", file=job.source or job.main_path, stop=stop)
-    sound_info = info
-    if audio_settings.external is not None:
-        from pipeline.audio.recorder import make_external_sound
-
-        # The recorder's sound, aligned to the camera's, stands in for it from here on:
-        # clean-up, enhancement and loudness all work on what ships.
-        external = make_external_sound(info, audio_settings, work_dir=work_dir, stop=stop)
-        notes.extend(external.notes)
-        sound_info = external.info
-        assert sound_info.first_audio is not None
-        audio = sound_info.first_audio
-    audio_prep = prepare_audio(
-        sound_info.path, audio, audio_settings, duration_s=info.duration_s, work_dir=work_dir, stop=stop,
-        programme_args=lambda sound, cleanup, after: build_sound_measure_args(job, sound_info, prep, sound, cleanup, after),
-    )
-    if isinstance(external, dict):  # the takes' recorders: already in the edited sound
-        audio_prep = replace(audio_prep, external=external)
-    elif external is not None:
-        audio_prep = replace(audio_prep, source=sound_info, external=external.report)
-    notes.extend(audio_prep.notes)
-    length_note = format_length_note(info) if container_for(job.output_path)[1] else None
-    if length_note:
-        notes.append(length_note)
-    if not audio_settings.normalize:
-        notes.append("audio normalization is off: audio re-encoded without gain")
-    if audio.channels != audio_settings.channels:
-        notes.append(f"{audio.layout} audio converted to {'stereo' if audio_settings.channels == 2 else 'mono'}")
-    if audio.sample_rate_hz != audio_settings.sample_rate_hz:
-        notes.append(f"audio resampled from {audio.sample_rate_hz} Hz to {audio_settings.sample_rate_hz} Hz")
-    return audio_prep, notes
-
-
 def verify_output(plan: RenderPlan, job: Job, path: Path) -> MediaInfo:
     """Check the written file before it is put in place."""
     info = probe(path)
@@ -364,48 +274,6 @@ def _render_locked(
     ) as work_dir:
         write_owner(Path(work_dir))
         return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note)
-
-
-@dataclass
-class SoundResult:
-    audio_prep: AudioPrep | None
-    notes: list[str]
-    verified: dict[str, object] | None
-
-
-def make_sound(
-    job: Job,
-    info: MediaInfo,
-    prep: PicturePrep,
-    work_dir: Path,
-    *,
-    with_cards: bool,
-    duration_s: float,
-    stop: threading.Event,
-    on_note: NoteCallback,
-    on_progress: ProgressCallback | None,
-) -> SoundResult:
-    """The sound half of a render, beside the picture: analyse, enhance, measure, plan
-    the gain, encode the track once, and check (and if need be correct) its loudness."""
-    audio_prep, notes = plan_sound(job, info, prep, work_dir, stop=stop)
-    for text in notes:
-        on_note(text)
-    if info.first_audio is None:
-        return SoundResult(None, notes, None)
-    sound_path = sound_path_for(work_dir)
-    run_ffmpeg(
-        build_sound_track_args(job, info, audio_prep, sound_path, prep=prep, with_cards=with_cards),
-        total_s=duration_s, on_progress=on_progress, what="sound encode", file=job.main_path, stop=stop,
-    )
-    verified = None
-    if audio_prep is not None and audio_prep.gain is not None:
-        from pipeline.audio.verify import verify_and_correct
-
-        verified = verify_and_correct(
-            sound_path, "ipod", job.settings.audio, audio_prep,
-            duration_s=duration_s, file=job.main_path, on_note=on_note,
-        )
-    return SoundResult(audio_prep, notes, verified)
 
 
 def _plan_and_run(
