@@ -24,6 +24,7 @@ from pipeline.config import Job
 from pipeline.errors import Cancelled, InputError, WayfinderError, from_os_error
 from pipeline.media import Progress, allow_new_runs, terminate_all_running
 from pipeline.render import run_render
+from pipeline.sources import job_sources
 
 PROGRESS_INTERVAL_S = 0.25  # enough for a smooth bar; Dask events go through the scheduler
 
@@ -34,15 +35,11 @@ _active_tasks: dict[str, int] = {}
 
 def check_files_visible(job: Job, where: str | None) -> None:
     """Fail early, with a clear reason, when this machine cannot see a job's files."""
-    sources = [job.main_path, *(take.source for take in job.takes), *(spec.source for spec in job.pip)]
-    for card in (job.intro, job.outro):
-        if card is not None:
-            sources += [p for p in (card.background_image, card.audio) if p is not None]
     place = f" on worker {where}" if where else ""
     hint = " (workers need Wayfinder and the same paths, on shared storage)" if where else ""
-    for path in sources:
-        if not path.is_file():
-            raise InputError(f"not visible{place}{hint}", file=path)
+    for source in job_sources(job):
+        if not source.path.is_file():
+            raise InputError(f"not visible{place}{hint}", file=source.path)
     folder = job.output_path.parent
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if existing is None or not os.access(existing, os.W_OK):

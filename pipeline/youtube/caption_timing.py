@@ -26,6 +26,7 @@ from pipeline.config import Job
 from pipeline.errors import ConfigError
 from pipeline.timeline import EditList
 from pipeline.youtube.captions import CaptionFile, CaptionParseError, Cue, load_caption_file
+from pipeline.youtube.record import render_report_candidates
 
 # A cue cut by a trim to less than this is dropped: nobody can read it.
 MIN_CUE_S = 0.2
@@ -83,7 +84,7 @@ def placed_captions_path(output_path: Path, kind: str) -> Path:
 
 def placed_captions_for(video: Path) -> Path | None:
     """The placed caption file the render of `video` wrote, if its report names one that exists."""
-    report = video.with_name(video.name + ".wayfinder.json")
+    report = render_report_candidates(video)[0]
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
