@@ -208,11 +208,15 @@ def sample_edit(edit: EditList, sample_take: Callable[[MediaInfo, int], FrameSam
     thumbs: list[np.ndarray] = []
     samples: list[ColourSample] = []
     decoded = 0
+    # Two takes cut from one recording share its samples: it is decoded once.
+    by_source: dict[Path, FrameSamples] = {}
     for clip in edit.clips:
         if clip.info.video is None:
             continue
-        part = sample_take(clip.info, clip.index)
-        decoded += part.frames_decoded
+        part = by_source.get(clip.path)
+        if part is None:
+            part = by_source[clip.path] = sample_take(clip.info, clip.index)
+            decoded += part.frames_decoded
         begin_s = clip.source_start_s
         end_s = begin_s + edit.seconds(clip.frames - clip.dissolve_frames)
         shift_s = edit.seconds(clip.programme_start_frame) - begin_s
