@@ -37,18 +37,23 @@ def sync_take_recorders(
 ) -> tuple[dict[int, MediaInfo], dict[str, object] | None]:
     """Each take's recorder synced to that take's camera sound: the aligned sounds by
     take index (on the take's camera timeline), and what the report records."""
-    from pipeline.audio.recorder import make_external_sound
+    from pipeline.audio.recorder import ExternalSound, make_external_sound
 
     sounds: dict[int, MediaInfo] = {}
     reports: list[dict[str, object]] = []
+    # Two takes cut from one recording with one recorder share its alignment: synced once.
+    synced_by_pair: dict[tuple[Path, Path], ExternalSound] = {}
     for clip, take in zip(edit.clips, job.takes, strict=True):
         if take.external is None:
             continue
-        folder = work_dir / f"take-{clip.index}"
-        folder.mkdir(exist_ok=True)
-        settings = job.settings.audio.model_copy(update={"external": take.external})
-        synced = make_external_sound(clip.info, settings, work_dir=folder, stop=stop)
-        notes.extend(f"take[{clip.index}]: {text}" for text in synced.notes)
+        synced = synced_by_pair.get((clip.path, take.external))
+        if synced is None:
+            folder = work_dir / f"take-{clip.index}"
+            folder.mkdir(exist_ok=True)
+            settings = job.settings.audio.model_copy(update={"external": take.external})
+            synced = synced_by_pair[(clip.path, take.external)] = make_external_sound(
+                clip.info, settings, work_dir=folder, stop=stop)
+            notes.extend(f"take[{clip.index}]: {text}" for text in synced.notes)
         sounds[clip.index] = synced.info
         reports.append({"take": clip.index, **synced.report})
     return sounds, ({"takes": reports} if reports else None)
