@@ -28,6 +28,7 @@ from pydantic import (
 
 from pipeline import paths
 from pipeline.errors import ConfigError, shown_value
+from pipeline.overlay_specs import MAX_LOWER_THIRDS, LogoSpec, LowerThirdSpec
 from pipeline.qa.settings import QaSettings
 from pipeline.tomlfile import read_toml_file
 
@@ -247,6 +248,8 @@ class JobFile(StrictModel):
     pip: list[PipSpec] = Field(default_factory=list, max_length=MAX_INSETS)
     intro: CardSpec | None = None
     outro: CardSpec | None = None
+    logo: LogoSpec | None = None
+    lower_third: list[LowerThirdSpec] = Field(default_factory=list, max_length=MAX_LOWER_THIRDS)
     # Its schema belongs to the publishing code (pipeline.youtube.metadata); load_job
     # validates it there.
     youtube: dict[str, Any] | None = None
@@ -287,6 +290,8 @@ class Job:
     # The edit list, paths resolved; empty for a job with one `[input] main`. When set,
     # `main_path` is the first take's source (for messages).
     takes: tuple[TakeSpec, ...] = field(default=())
+    logo: LogoSpec | None = None  # its source resolved
+    lower_thirds: tuple[LowerThirdSpec, ...] = field(default=())
 
 
 # ---------------------------------------------------------------- error formatting
@@ -453,6 +458,8 @@ def build_job(
     youtube: dict[str, Any] | None = None,
     flag_layer: dict[str, Any] | None = None,
     takes: tuple[TakeSpec, ...] | list[TakeSpec] = (),
+    logo: LogoSpec | None = None,
+    lower_thirds: tuple[LowerThirdSpec, ...] | list[LowerThirdSpec] = (),
 ) -> Job:
     """A Job from already-validated tables (a job file's, or an inline one in a batch
     manifest): defaults < preset < `settings_layer` (named `label`) < flags. Paths
@@ -504,6 +511,8 @@ def build_job(
             "source": resolve_path(base_dir, take.source), "captions": resolve_path(base_dir, take.captions),
             "external": resolve_path(base_dir, take.external),
         }) for take in takes),
+        logo=logo.model_copy(update={"source": resolve_path(base_dir, logo.source)}) if logo is not None else None,
+        lower_thirds=tuple(lower_thirds),
     )
 
 
@@ -540,6 +549,8 @@ def load_job(
         youtube=job_file.youtube,
         flag_layer=flag_layer,
         takes=job_file.take,
+        logo=job_file.logo,
+        lower_thirds=job_file.lower_third,
     )
 
 

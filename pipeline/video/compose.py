@@ -1,5 +1,5 @@
 """The picture half of the render graph (pure): output size and rate, light correction,
-picture-in-picture and title cards, in ffmpeg-python streams.
+picture-in-picture, the logo and lower thirds, and title cards, in ffmpeg-python streams.
 
 `pipeline.plan` calls, in order: `build_picture` (main video -> light-corrected, scaled
 frames with the insets drawn over them, tagged BT.709), `mix_pip_audio` (inset audio
@@ -18,7 +18,7 @@ from pipeline.audio.chain import apply_filters, build_format_filters
 from pipeline.config import AudioSettings, Job, LightSettings, VideoSettings
 from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo, VideoStreamInfo
-from pipeline.video import pip
+from pipeline.video import overlay_graph, pip
 from pipeline.video.hdr import format_hdr_note, is_hdr, needs_sdr_conversion
 from pipeline.video.cards import RenderedCard
 from pipeline.video.light_graph import build_auto_light_filters
@@ -65,7 +65,10 @@ def build_output_fps(video: VideoStreamInfo, settings: VideoSettings) -> tuple[f
 
 
 def has_video_edits(job: Job) -> bool:
-    return bool(job.takes or job.pip or job.intro or job.outro or job.settings.light.mode != "off")
+    return bool(
+        job.takes or job.pip or job.intro or job.outro or job.settings.light.mode != "off"
+        or job.logo is not None or job.lower_thirds
+    )
 
 
 def edits_picture(job: Job, video: VideoStreamInfo) -> bool:
@@ -159,7 +162,8 @@ def build_picture(
     fps: float,
     prep: PicturePrep,
 ) -> Stream:
-    """Main video in, finished programme picture out: light, scale, insets, BT.709 tags.
+    """Main video in, finished programme picture out: light, scale, insets, logo and
+    lower thirds, BT.709 tags.
 
     Light corrects the main picture only (insets keep their own look), before scaling so
     it sees the source's values; insets are drawn after scaling, in output pixels."""
@@ -192,6 +196,11 @@ def build_picture(
         chain = pip.build_overlays(
             chain, job.pip, prep.insets, prep.windows, size_px, format_fps(fps), prep.inset_conversions()
         )
+    if job.logo is not None or job.lower_thirds:
+        if not prep.overlays:
+            raise ValueError("a logo or lower third needs prepare_picture() to render it first")
+        # Over the finished programme (insets included), before the cards are joined.
+        chain = overlay_graph.build_overlays(chain, prep.overlays, format_fps(fps))
     return build_tagged(chain, settings)
 
 

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pipeline.audio.picture_length import picture_duration_s
 from pipeline.background import Background
 from pipeline.config import Job, PipSpec
 from pipeline.containers import container_for
@@ -21,6 +22,7 @@ from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
 from pipeline.video.hdr import HdrPrep, build_hdr_report, prepare_hdr
 from pipeline.video.light import LightPlan, plan_light
+from pipeline.video.overlays import PlacedOverlay, has_overlays, overlays_report, prepare_overlays
 from pipeline.video.pip import PipWindow, build_window, check_window
 from pipeline.timeline import EditList
 from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_edit, sample_frames
@@ -46,6 +48,7 @@ class PicturePrep:
     report: dict[str, object] = field(default_factory=dict)
     edit: EditList | None = None  # the job's takes on the timeline; None for one input
     take_hdr: tuple[HdrPrep | None, ...] = ()  # each take's HDR prep, like `hdr` for one input
+    overlays: tuple[PlacedOverlay, ...] = ()  # the logo and lower thirds, in drawing order
 
 
 def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
@@ -205,9 +208,14 @@ def prepare_picture(
             cards[name] = render_card(name, spec, size_px, fps, format_fps(fps), job_file=job.source)
     if cards:
         report["cards"] = {name: card.to_report() for name, card in cards.items()}
+    overlays: tuple[PlacedOverlay, ...] = ()
+    if has_overlays(job):
+        overlays = prepare_overlays(job, picture_duration_s(info) or info.duration_s, size_px)
+        intro_s = cards["intro"].duration_s if "intro" in cards else 0.0
+        report["overlays"] = overlays_report(overlays, intro_s)
     if edit is not None:
         report["takes"] = edit.to_report()
     return PicturePrep(
         insets=insets, windows=windows, light=light, cards=cards, hdr=hdr, inset_hdr=inset_hdr, report=report,
-        edit=edit, take_hdr=take_hdr,
+        edit=edit, take_hdr=take_hdr, overlays=overlays,
     )
