@@ -40,6 +40,8 @@ def job_sources(job: Job) -> list[Source]:
         sources.append(Source("external recorder", job.settings.audio.external))
     sources += [Source(f"inset {index}" if len(job.pip) > 1 else "inset", spec.source)
                 for index, spec in enumerate(job.pip, start=1)]
+    if job.logo is not None:
+        sources.append(Source("logo", job.logo.source))
     for name, card in (("intro", job.intro), ("outro", job.outro)):
         if card is None:
             continue

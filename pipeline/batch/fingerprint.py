@@ -104,6 +104,10 @@ def build_sources_part(job: Job, digest_file: DigestFile) -> dict[str, Any]:
     if job.settings.audio.external is not None:
         # Only when set: jobs without a recorder keep the fingerprints they had.
         sources["external_audio"] = digest_file(job.settings.audio.external)
+    if job.logo is not None:  # likewise: only jobs with overlays get the new keys
+        sources["logo"] = {**job.logo.model_dump(mode="json"), "source": digest_file(job.logo.source)}
+    if job.lower_thirds:
+        sources["lower_thirds"] = [spec.model_dump(mode="json") for spec in job.lower_thirds]
     return sources
 
 

@@ -121,3 +121,19 @@ def test_file_digests_are_cached_by_size_and_mtime(tmp_path: Path) -> None:
     assert FileHasher(cache).digest(media) == hashlib.sha256(b"ABCDEF").hexdigest()
     with pytest.raises(InputError, match="file not found"):
         hasher.digest(tmp_path / "missing.mp4")
+
+
+def test_the_logo_file_and_lower_thirds_change_it(media: Path, tmp_path: Path) -> None:
+    from pipeline.overlay_specs import LogoSpec, LowerThirdSpec
+
+    job = job_for(media, tmp_path / "out.mp4")
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"logo v1")
+    branded = dataclasses.replace(job, logo=LogoSpec(source=logo))
+    before = fp.build_fingerprint(branded, digest_of)
+    assert before.components["sources"] != fp.build_fingerprint(job, digest_of).components["sources"]
+    logo.write_bytes(b"logo v2")  # a new logo re-renders the video
+    assert fp.build_fingerprint(branded, digest_of).components["sources"] != before.components["sources"]
+    named = dataclasses.replace(job, lower_thirds=(LowerThirdSpec(lines=["Gonda Building"]),))
+    renamed = dataclasses.replace(job, lower_thirds=(LowerThirdSpec(lines=["Gonda Building, Level 2"]),))
+    assert fp.build_fingerprint(named, digest_of) != fp.build_fingerprint(renamed, digest_of)

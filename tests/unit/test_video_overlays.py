@@ -15,6 +15,7 @@ from PIL import Image
 from pipeline import config
 from pipeline.errors import ConfigError
 from pipeline.overlay_specs import LowerThirdSpec
+from pipeline.sources import job_sources
 from pipeline.video import overlay_layout as layout
 from pipeline.video.fonts import BOLD_FONT, FONT_LICENCE, REGULAR_FONT, missing_characters
 from pipeline.video.overlay_graph import build_overlays
@@ -133,6 +134,8 @@ start_s = 2
     assert job.logo is not None and job.logo.source == tmp_path / "brand" / "logo.png"
     assert job.lower_thirds[0].lines == ["Gonda Building, Level 2", "Cardiology check-in"]
     assert job.lower_thirds[0].end_s is None
+    # The logo is one of the job's files: batch checks see it, an output may not overwrite it.
+    assert ("logo", tmp_path / "brand" / "logo.png") in [(s.role, s.path) for s in job_sources(job)]
 
 
 @pytest.mark.parametrize(("tables", "key"), [
