@@ -5,7 +5,7 @@ a warm cast, speech-like audio with room noise, 60 Hz hum and a level jump betwe
 "speakers"), a talking-head-like inset (10 s, 25 fps, its own voice), a speech-only WAV,
 an SRT caption file for the main video, and the walkthrough's sound as a separate
 lavalier recorder heard it (44.1 kHz mono WAV, started 1.3 s before the camera, its clock
-0.02 % fast, no hum). Used by `wayfinder samples`, `make demo` and
+0.02 % fast, no hum), and a small logo PNG with transparency. Used by `wayfinder samples`, `make demo` and
 the tests (which ask for smaller sizes).
 """
 
@@ -195,6 +195,22 @@ def write_srt(path: Path, *, duration_s: float = 20.0) -> Path:
     return path
 
 
+def make_logo_png(path: Path, *, size_px: int = 256) -> Path:
+    """A hospital-style logo bug: a white rounded square with a blue cross, on a fully
+    transparent background (alpha matters: the corners must not show as a box)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size_px, size_px), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle([0, 0, size_px - 1, size_px - 1], radius=size_px // 5, fill=(255, 255, 255, 255))
+    arm, reach = size_px // 6, size_px // 2 - size_px // 8
+    centre = size_px // 2
+    draw.rectangle([centre - arm, centre - reach, centre + arm, centre + reach], fill=(29, 53, 87, 255))
+    draw.rectangle([centre - reach, centre - arm, centre + reach, centre + arm], fill=(29, 53, 87, 255))
+    image.save(path)
+    return path
+
+
 def write_samples(folder: Path) -> dict[str, Path]:
     """Write the whole demo set into `folder` (created if needed); returns name -> path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -205,4 +221,5 @@ def write_samples(folder: Path) -> dict[str, Path]:
         "speech": make_speech_wav(folder / "speech.wav"),
         "captions": write_srt(folder / "walkthrough.srt"),
         "lav": make_lav_wav(folder / "walkthrough-lav.wav", walkthrough),
+        "logo": make_logo_png(folder / "logo.png"),
     }
