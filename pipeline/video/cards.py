@@ -33,14 +33,9 @@ from pipeline.media import run_ffmpeg
 from pipeline.probe import MediaInfo, probe
 from pipeline.state import sha256_of_file
 from pipeline.video.colors import parse_color
+from pipeline.video.fonts import BOLD_FONT
 
 CARD_VERSION = 2  # bump when the layout or encoding changes: old cache entries retire
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-)
 HEADLINE_HEIGHT_FRACTION = 1 / 13  # default headline size, of the frame height
 OTHER_LINES_SCALE = 0.7
 TEXT_WIDTH_FRACTION = 0.86
@@ -71,11 +66,9 @@ class RenderedCard:
 
 
 def find_font() -> str | None:
-    """A TrueType font with wide coverage if the system has one; else Pillow's own."""
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return candidate
-    return None
+    """The bold font shipped with the package (as for lower thirds): cards look the same
+    on every machine, whatever fonts it has."""
+    return str(BOLD_FONT)
 
 
 def card_frames(duration_s: float, fps: float) -> int:
