@@ -120,6 +120,15 @@ def read_logo(path: Path) -> Image.Image:
         raise ValueError(f"{reason} (PNG with transparency expected): {path}") from None
 
 
+def is_still_image(path: Path) -> bool:
+    """Whether `path` is a picture Pillow reads (PNG, JPEG, ...), not a clip."""
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "n_frames", 1) == 1
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def render_logo(image: Image.Image, size_px: tuple[int, int], opacity: float) -> Image.Image:
     """The logo scaled to its box (Pillow resizes RGBA with premultiplied alpha, so
     transparent pixels do not bleed into the edges), its alpha scaled by `opacity`."""

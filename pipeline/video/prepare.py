@@ -22,7 +22,7 @@ from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
 from pipeline.video.hdr import HdrPrep, build_hdr_report, prepare_hdr
 from pipeline.video.light import LightPlan, plan_light
-from pipeline.video.overlays import PlacedOverlay, has_overlays, overlays_report, prepare_overlays
+from pipeline.video.overlays import PlacedOverlay, has_overlays, is_still_image, overlays_report, prepare_overlays
 from pipeline.video.pip import PipWindow, build_window, check_window
 from pipeline.timeline import EditList
 from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_edit, sample_frames
@@ -90,7 +90,11 @@ def _probe_inset(job: Job, index: int, spec: PipSpec, problems: list[tuple[str, 
     try:
         inset = probe(spec.source)
     except InputError as exc:
-        problems.append(_problem(job, index, "source", f"{exc.message}: {spec.source}"))
+        message = f"{exc.message}: {spec.source}"
+        if is_still_image(spec.source):
+            # An inset plays a clip; a still (a logo, a map) is what [logo] draws, looped.
+            message = f"a still image, not a clip: draw it with a [logo] table instead: {spec.source}"
+        problems.append(_problem(job, index, "source", message))
         return None
     if inset.video is None:
         problems.append(_problem(job, index, "source", f"no video stream: {spec.source}"))

@@ -334,13 +334,14 @@ start_s = 2.0
 
 
 @pytest.mark.parametrize("case", ["missing", "not-an-image", "svg", "bad-corner", "too-long", "too-long-vertical",
-                                  "no-glyph", "late"])
+                                  "no-glyph", "late", "still-as-inset"])
 def test_bad_overlays_are_one_line_job_errors(case: str, media: Path, wide: Path, tall: Path, tmp_path: Path) -> None:
     main = tall if case == "too-long-vertical" else wide
     fake = tmp_path / "logo.png"
     fake.write_text("not a picture\n")
     svg = tmp_path / "logo.svg"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    still = half_red_logo(tmp_path / "still.png")
     # About 190 px of 10 px bold letters (the short side is 180 px in both frames): fits
     # the 16:9 title-safe width less padding (288 - 8), not the 9:16 one (160 - 8).
     fits_wide_only = "Cardiology check-in desk, Level 2"
@@ -353,6 +354,8 @@ def test_bad_overlays_are_one_line_job_errors(case: str, media: Path, wide: Path
         "too-long-vertical": (f'[[lower_third]]\nlines = ["{fits_wide_only}"]', "lower_third[0].lines[0]", "title-safe"),
         "no-glyph": ('[[lower_third]]\nlines = ["Clinic 診療所"]', "lower_third[0].lines[0]", "U+8A3A"),
         "late": ('[[lower_third]]\nlines = ["Clinic"]\nstart_s = 9.0', "lower_third[0].start_s", "4.00 s"),
+        # An inset plays a clip: a still gets pointed to [logo] (it used to say "clip is 0.00 s long").
+        "still-as-inset": (f'[[pip]]\nsource = "{still}"', "pip[0].source", "[logo]"),
     }[case]
     job = jobs.write_job(tmp_path, main, tables)
     result = wayfinder("render", job)
