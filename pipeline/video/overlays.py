@@ -289,8 +289,19 @@ def prepare_overlays(job: Job, programme_s: float, frame_px: tuple[int, int]) ->
     placed: list[PlacedOverlay | None] = []
     if job.logo is not None:
         placed.append(_place_logo(job.logo, frame_px, programme_s, problems))
+    thirds: list[PlacedOverlay] = []
     for index, spec in enumerate(job.lower_thirds):
-        placed.append(_place_lower_third(index, spec, frame_px, programme_s, problems))
+        third = _place_lower_third(index, spec, frame_px, programme_s, problems)
+        for earlier in thirds if third is not None else []:
+            if third.window.start_s < earlier.window.end_s and earlier.window.start_s < third.window.end_s:
+                # They share a place (the bottom left of the title-safe area): one would hide the other.
+                problems.add(f"{third.key}.start_s", (
+                    f"on screen at the same time as {earlier.key} ({earlier.window.start_s:g}-"
+                    f"{earlier.window.end_s:g} s), in the same place: give them windows that do not overlap"
+                ))
+        if third is not None:
+            thirds.append(third)
+        placed.append(third)
     problems.raise_any()
     return tuple(overlay for overlay in placed if overlay is not None)
 

@@ -192,3 +192,22 @@ def test_text_longer_than_the_title_safe_area_is_an_error_not_a_clipped_line(tmp
     with pytest.raises(ConfigError, match="title-safe") as caught:
         prepare_overlays(job, 20.0, (1080, 1920))  # not 9:16
     assert caught.value.field == "lower_third[0].lines[0]"
+
+
+def test_lower_thirds_on_screen_at_the_same_time_are_refused(tmp_path: Path) -> None:
+    job = job_with(tmp_path, """
+[[lower_third]]
+lines = ["Gonda Building"]
+start_s = 2
+[[lower_third]]
+lines = ["Cardiology"]
+start_s = 7
+[[lower_third]]
+lines = ["Pharmacy"]
+start_s = 6
+end_s = 8
+""")
+    with pytest.raises(ConfigError, match="same time as lower_third") as caught:
+        prepare_overlays(job, 20.0, (1920, 1080))
+    # The first two touch (2-7 s, then 7-12 s) and are fine; the third overlaps both.
+    assert [line.split(": ")[1] for line in caught.value.problems] == ["lower_third[2].start_s"] * 2
