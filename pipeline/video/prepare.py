@@ -193,6 +193,10 @@ def prepare_picture(
         # Nothing to look at or to show: the insets' sound still counts.
         return PicturePrep(insets=insets, windows=windows, hdr=hdr, report=report, edit=edit, take_hdr=take_hdr)
 
+    # Checked before anything slow (HDR peaks, light, cards): a missing logo fails at once.
+    overlays: tuple[PlacedOverlay, ...] = ()
+    if has_overlays(job):
+        overlays = prepare_overlays(job, picture_duration_s(info) or info.duration_s, size_px)
     inset_hdr = tuple(prepare_hdr(inset) for inset in insets)
     if any(inset_hdr):
         report["pip_hdr"] = [
@@ -212,11 +216,8 @@ def prepare_picture(
             cards[name] = render_card(name, spec, size_px, fps, format_fps(fps), job_file=job.source)
     if cards:
         report["cards"] = {name: card.to_report() for name, card in cards.items()}
-    overlays: tuple[PlacedOverlay, ...] = ()
-    if has_overlays(job):
-        overlays = prepare_overlays(job, picture_duration_s(info) or info.duration_s, size_px)
-        intro_s = cards["intro"].duration_s if "intro" in cards else 0.0
-        report["overlays"] = overlays_report(overlays, intro_s)
+    if overlays:
+        report["overlays"] = overlays_report(overlays, cards["intro"].duration_s if "intro" in cards else 0.0)
     if edit is not None:
         report["takes"] = edit.to_report()
     return PicturePrep(
