@@ -23,6 +23,7 @@ from pipeline.video.hdr import HdrPrep, build_hdr_report, prepare_hdr
 from pipeline.video.light import LightPlan, plan_light
 from pipeline.video.pip import PipWindow, build_window, check_window
 from pipeline.timeline import EditList
+from pipeline.video.stabilize import StabilizePlan
 from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_edit, sample_frames
 
 
@@ -46,6 +47,7 @@ class PicturePrep:
     report: dict[str, object] = field(default_factory=dict)
     edit: EditList | None = None  # the job's takes on the timeline; None for one input
     take_hdr: tuple[HdrPrep | None, ...] = ()  # each take's HDR prep, like `hdr` for one input
+    stabilize: StabilizePlan | None = None  # stabilize.mode "auto"/"on": each take's decision
 
 
 def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
@@ -158,6 +160,12 @@ def start_light_analysis(
 def with_light(prep: PicturePrep, light: LightPlan) -> PicturePrep:
     """`prep` with an auto-light plan made separately (see `start_light_analysis`)."""
     return replace(prep, light=light, report={**prep.report, "light": light.to_report()})
+
+
+def with_stabilization(prep: PicturePrep, stabilize: StabilizePlan) -> PicturePrep:
+    """`prep` with the stabilization decided from the detect pass (see
+    `pipeline.video.stabilize_pass`)."""
+    return replace(prep, stabilize=stabilize, report={**prep.report, "stabilize": stabilize.to_report()})
 
 
 def prepare_picture(
