@@ -41,9 +41,11 @@ SHAKE_WINDOW_S = 0.5
 # finds are plenty for a translation and a rotation.
 DETECT_SHAKINESS = 8
 DETECT_ACCURACY = 9
-# A field's rotation estimate is unreliable close to the centre.
-MIN_ROTATION_RADIUS = 0.1  # of the frame's smaller side
 MIN_FIELDS = 3  # fewer fields in a frame: its motion is not measured (left at zero)
+# Fields agree on a motion within this (their shifts are whole pixels, so a true shift
+# of half a pixel reads 0 or 1); a frame's motion counts when this share of its fields agree.
+AGREE_PX = 1.5
+MIN_AGREEING = 0.4
 SAFETY_PX = 1.0  # vid.stab's bilinear sampling reads one pixel around each point
 
 _FRAME = re.compile(r"^Frame\s+(\d+)\s+\(List\s+\d+\s+\[(.*)\]\)\s*$")
@@ -65,11 +67,43 @@ class FrameMotions:
         return len(self.dx_px)
 
 
+def estimate_frame_motion(fields: np.ndarray, size_px: tuple[int, int]) -> tuple[float, float, float] | None:
+    """A frame's camera motion from its fields (rows of dx, dy, x, y): shift (px) and
+    rotation (rad) about the centre, or None when no motion is shared by enough fields.
+
+    Things moving in the scene (people, doors, a screen) move some fields on their own,
+    so a plain median can follow them. Instead the shift that most fields agree with
+    (within `AGREE_PX`) is found first, then a similarity (shift, rotation, scale: a
+    walk forward also magnifies) is fitted by least squares to the fields that agree."""
+    width_px, height_px = size_px
+    tolerance = AGREE_PX
+    vectors = fields[:, :2]
+    rx, ry = fields[:, 2] - width_px / 2, fields[:, 3] - height_px / 2
+    candidates = np.unique(vectors, axis=0)
+    agree = (np.abs(vectors[None, :, :] - candidates[:, None, :]).max(axis=2) <= tolerance).sum(axis=1)
+    best = candidates[int(np.argmax(agree))]
+    inliers = np.abs(vectors - best).max(axis=1) <= tolerance
+    model = np.zeros(4)
+    for _ in range(2):
+        if np.count_nonzero(inliers) < MIN_FIELDS:
+            return None
+        # dx = tx - a*ry + s*rx ; dy = ty + a*rx + s*ry
+        ones, zeros = np.ones(np.count_nonzero(inliers)), np.zeros(np.count_nonzero(inliers))
+        a_x = np.stack([ones, zeros, -ry[inliers], rx[inliers]], axis=1)
+        a_y = np.stack([zeros, ones, rx[inliers], ry[inliers]], axis=1)
+        design = np.concatenate([a_x, a_y])
+        target = np.concatenate([vectors[inliers, 0], vectors[inliers, 1]])
+        model = np.linalg.lstsq(design, target, rcond=None)[0]
+        predicted_x = model[0] - model[2] * ry + model[3] * rx
+        predicted_y = model[1] + model[2] * rx + model[3] * ry
+        inliers = np.maximum(np.abs(vectors[:, 0] - predicted_x), np.abs(vectors[:, 1] - predicted_y)) <= tolerance
+    if np.count_nonzero(inliers) < max(MIN_FIELDS, MIN_AGREEING * len(fields)):
+        return None
+    return float(model[0]), float(model[1]), float(model[2])
+
+
 def parse_local_motions(text: str, size_px: tuple[int, int]) -> FrameMotions:
     """The per-frame motions in an ASCII vidstabdetect file of frames `size_px` large."""
-    width_px, height_px = size_px
-    centre_x, centre_y = width_px / 2, height_px / 2
-    min_radius = MIN_ROTATION_RADIUS * min(width_px, height_px)
     dx: list[float] = []
     dy: list[float] = []
     da: list[float] = []
@@ -79,19 +113,9 @@ def parse_local_motions(text: str, size_px: tuple[int, int]) -> FrameMotions:
         if match is None:
             continue
         fields = np.array([[float(v) for v in item[:4]] for item in _FIELD.findall(match.group(2))]).reshape(-1, 4)
-        if len(fields) < MIN_FIELDS:
-            dx.append(0.0), dy.append(0.0), da.append(0.0), measured.append(False)
-            continue
-        shift_x, shift_y = float(np.median(fields[:, 0])), float(np.median(fields[:, 1]))
-        rx, ry = fields[:, 2] - centre_x, fields[:, 3] - centre_y
-        radius2 = rx * rx + ry * ry
-        far = radius2 >= min_radius * min_radius
-        angle = 0.0
-        if np.count_nonzero(far) >= MIN_FIELDS:
-            # A rotation a about the centre moves a field at r by a * (-ry, rx).
-            ex, ey = fields[far, 0] - shift_x, fields[far, 1] - shift_y
-            angle = float(np.median((rx[far] * ey - ry[far] * ex) / radius2[far]))
-        dx.append(shift_x), dy.append(shift_y), da.append(angle), measured.append(True)
+        motion = estimate_frame_motion(fields, size_px) if len(fields) >= MIN_FIELDS else None
+        shift_x, shift_y, angle = motion if motion is not None else (0.0, 0.0, 0.0)
+        dx.append(shift_x), dy.append(shift_y), da.append(angle), measured.append(motion is not None)
     return FrameMotions(np.array(dx), np.array(dy), np.array(da), np.array(measured, dtype=bool))
 
 
@@ -223,7 +247,8 @@ def plan_take(
                 transforms_path=transforms_path)
     if motions.frames < 2 or measured < max(2, motions.frames // 2):
         return TakeStabilization(**base, shake_percent=0.0, stabilize=False,
-                                 reason="too little detail to measure the camera's motion: left as shot")
+                                 reason=("the camera's motion could not be measured (too little detail, or the scene moves "
+                                         "more than the camera): left as shot"))
     path = _paths(motions)
     shake = _jitter_percent(path, size_px, window)
     if settings.mode == "auto" and shake < settings.shake_threshold_percent:
