@@ -132,6 +132,18 @@ def gaussian_smooth(path: np.ndarray, half_width_frames: int) -> np.ndarray:
     return weighted / weights
 
 
+def trend(path: np.ndarray, half_width_frames: int) -> np.ndarray:
+    """The path's slow part for the shake meter: the same window, with the path mirrored
+    point-wise about its ends so a steady pan has no wobble at the clip's edges."""
+    n = min(max(0, int(half_width_frames)), len(path) - 1)
+    if n <= 0:
+        return path.copy()
+    offsets = np.arange(-n, n + 1)
+    kernel = np.exp(-(offsets ** 2) / (n / 2) ** 2)
+    padded = np.pad(path, n, mode="reflect", reflect_type="odd")
+    return np.convolve(padded, kernel / kernel.sum(), mode="valid")
+
+
 def _paths(motions: FrameMotions) -> np.ndarray:
     return np.stack([np.cumsum(motions.dx_px), np.cumsum(motions.dy_px), np.cumsum(motions.da_rad)], axis=1)
 
@@ -140,7 +152,7 @@ def _jitter_percent(path: np.ndarray, size_px: tuple[int, int], window_frames: i
     """RMS displacement of a frame corner by the path's wobble, % of the diagonal."""
     if len(path) < 2:
         return 0.0
-    wobble = path - np.stack([gaussian_smooth(path[:, axis], window_frames) for axis in range(3)], axis=1)
+    wobble = path - np.stack([trend(path[:, axis], window_frames) for axis in range(3)], axis=1)
     half_diagonal = math.hypot(*size_px) / 2
     corner = np.hypot(wobble[:, 0], wobble[:, 1]) + np.abs(wobble[:, 2]) * half_diagonal
     return float(100 * math.sqrt(np.mean(corner ** 2)) / (2 * half_diagonal))
