@@ -155,3 +155,19 @@ def test_shake_is_the_wobble_not_the_walk() -> None:
                     StabilizeSettings(mode="auto"), None)
     assert pan.shake_percent < 0.02 and not pan.stabilize
     assert math.isfinite(pan.shake_percent)
+
+
+def test_a_batch_sets_stabilize_inline_and_in_a_pattern(tmp_path: Path) -> None:
+    from pipeline.batch.manifest import load_manifest
+
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "ramp.mp4").write_bytes(b"")
+    manifest = tmp_path / "inline.toml"
+    manifest.write_text('jobs = [{ name = "ramp", input = { main = "media/ramp.mp4" }, stabilize = { mode = "on" } }]\n')
+    (inline,) = load_manifest(manifest).jobs
+    assert inline.job is not None and inline.job.settings.stabilize.mode == "on"
+    manifest = tmp_path / "pattern.toml"
+    manifest.write_text('[pattern]\ninputs = "media"\noutput_dir = "out"\n'
+                        '[pattern.stabilize]\nmode = "auto"\nmax_crop_percent = 5.0\n')
+    (pattern,) = load_manifest(manifest).jobs
+    assert pattern.job is not None and pattern.job.settings.stabilize.max_crop_percent == 5.0
