@@ -110,6 +110,22 @@ class LightSettings(StrictModel):
     strength: float = Field(1.0, ge=0.0, le=1.0)
 
 
+class StabilizeSettings(StrictModel):
+    """Stabilization of shaky (walking) footage with ffmpeg's vid.stab, per take; see
+    `pipeline.video.stabilize` for how these become the detect and transform filters."""
+
+    # "auto" stabilizes only the takes whose measured shake reaches the threshold.
+    mode: Literal["off", "auto", "on"] = "off"
+    # The most of the frame's width and height the stabilizing zoom may cut away.
+    max_crop_percent: float = Field(8.0, gt=0.0, le=25.0)
+    # Half the window of the camera path's smoothing: longer follows the walk more
+    # calmly but needs more crop; 1 s removes the footsteps' bounce (about 2 Hz).
+    smoothing_s: float = Field(1.0, ge=0.1, le=5.0)
+    # "auto": the shake (RMS wobble, % of the frame's diagonal) from which a take is
+    # stabilized; 0.15 % is about 3 px at 1080p (set on the inputs of bench_stabilize.py).
+    shake_threshold_percent: float = Field(0.15, ge=0.0, le=10.0)
+
+
 class PublishPolicy(StrictModel):
     """Hospital and accessibility gates before a video may be public or scheduled."""
 
@@ -124,6 +140,7 @@ class Settings(StrictModel):
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
+    stabilize: StabilizeSettings = StabilizeSettings()
     publish: PublishPolicy = PublishPolicy()
     qa: QaSettings = QaSettings()
 
@@ -134,6 +151,7 @@ class PresetFile(StrictModel):
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
+    stabilize: StabilizeSettings = StabilizeSettings()
     # Gates (publishing rules, QA thresholds) live in presets only: a job cannot loosen them.
     publish: PublishPolicy = PublishPolicy()
     qa: QaSettings = QaSettings()
@@ -245,6 +263,7 @@ class JobFile(StrictModel):
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
+    stabilize: StabilizeSettings = StabilizeSettings()
     pip: list[PipSpec] = Field(default_factory=list, max_length=MAX_INSETS)
     intro: CardSpec | None = None
     outro: CardSpec | None = None
@@ -394,7 +413,7 @@ def find_preset(name: str) -> PresetInfo:
     raise ConfigError(f"unknown preset {shown_value(name)}; known presets: {known}", field="preset")
 
 
-SETTINGS_SECTIONS = ("video", "audio", "light", "publish", "qa")
+SETTINGS_SECTIONS = ("video", "audio", "light", "stabilize", "publish", "qa")
 
 
 def _preset_layers(name: str, seen: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
@@ -542,7 +561,7 @@ def load_job(
         preset_name=preset_override or job_file.preset,
         main=job_file.input.main if job_file.input is not None else job_file.take[0].source,
         output=output_override or job_file.output.path or Path(f"{path.stem}.mp4"),
-        settings_layer=job_file.model_dump(include={"video", "audio", "light"}, exclude_unset=True),
+        settings_layer=job_file.model_dump(include={"video", "audio", "light", "stabilize"}, exclude_unset=True),
         pip=job_file.pip,
         intro=job_file.intro,
         outro=job_file.outro,

@@ -148,8 +148,11 @@ def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: Pictu
         notes.append("video stream copied (no picture edits, source already fits the preset)")
         return PicturePlan(None, None, "copy", size_px, info.video.fps, picture_s, tuple(notes))
     notes.extend(size_notes + fps_notes + compose.build_conversion_notes(info, prep))
+    if prep.stabilize is not None:
+        notes.extend(prep.stabilize.notes())
     if prep.edit is not None:
-        video_in = build_edited_picture(prep.edit, size_px, format_fps(fps), settings.video, prep.take_hdr)
+        video_in = build_edited_picture(prep.edit, size_px, format_fps(fps), settings.video, prep.take_hdr,
+                                        prep.stabilize)
     else:
         video_in = ffmpeg.input(f"file:{info.path.resolve()}")[str(info.video.index)]
     video = compose.build_picture(video_in, job, info, size_px, fps, prep)

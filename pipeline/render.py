@@ -42,7 +42,8 @@ from pipeline.video import compose
 from pipeline.video.compose import build_output_fps, build_output_size
 from pipeline.video.compose import edits_picture as edits_picture_of
 from pipeline.video.hdr import prepare_hdr
-from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light
+from pipeline.video.prepare import PicturePrep, prepare_picture, start_light_analysis, with_light, with_stabilization
+from pipeline.video.stabilize_pass import start_stabilize_analysis
 from pipeline.video.sizing import build_shorts_verdict
 from pipeline.youtube.caption_timing import load_job_captions, write_placed_captions
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from pipeline.audio.prepare import AudioPrep
     from pipeline.background import Background
     from pipeline.video.light import LightPlan
+    from pipeline.video.stabilize import StabilizePlan
 
 DURATION_TOLERANCE_S = 0.25
 
@@ -93,16 +95,23 @@ class PictureStart:
     prep: PicturePrep
     light_task: Background[LightPlan] | None
     edits_picture: bool
+    stabilize_task: Background[StabilizePlan] | None = None
 
     def with_light(self) -> PicturePrep:
-        """The prep with the light plan, waiting for the analysis if it still runs."""
-        if self.light_task is None:
-            return self.prep
-        return with_light(self.prep, self.light_task.result())
+        """The prep with the light plan and the stabilization, waiting for their analyses
+        if they still run."""
+        prep = self.prep
+        if self.light_task is not None:
+            prep = with_light(prep, self.light_task.result())
+        if self.stabilize_task is not None:
+            prep = with_stabilization(prep, self.stabilize_task.result())
+        return prep
 
     def cancel(self) -> None:
-        if self.light_task is not None:
-            self.light_task.cancel()  # on errors and interrupts: stop decoding, nobody needs it
+        # On errors and interrupts: stop decoding, nobody needs it.
+        for task in (self.light_task, self.stabilize_task):
+            if task is not None:
+                task.cancel()
 
 
 def start_job(job: Job, work_dir: Path) -> PictureStart:
@@ -116,7 +125,11 @@ def start_job(job: Job, work_dir: Path) -> PictureStart:
     hdr = prepare_hdr(info) if shows_picture and edit is None else None
     take_hdr = tuple(prepare_hdr(clip.info) for clip in edit.clips) if shows_picture and edit is not None else ()
     light_task = start_light_analysis(job, info, hdr, work_dir, edit=edit, take_hdr=take_hdr) if edits_picture else None
+    stabilize_task = None
     try:
+        # The one extra read of the picture: beside the light analysis and the sound.
+        if edits_picture:
+            stabilize_task = start_stabilize_analysis(job, info, work_dir, hdr=hdr, edit=edit, take_hdr=take_hdr)
         prep = PicturePrep(edit=edit)
         if edits_picture:
             assert info.video is not None
@@ -125,10 +138,11 @@ def start_job(job: Job, work_dir: Path) -> PictureStart:
             prep = prepare_picture(job, info, size_px, fps, analyse_light=light_task is None, hdr=hdr, work_dir=work_dir,
                                    edit=edit, take_hdr=take_hdr)
     except BaseException:
-        if light_task is not None:
-            light_task.cancel()
+        for task in (light_task, stabilize_task):
+            if task is not None:
+                task.cancel()
         raise
-    return PictureStart(info, prep, light_task, edits_picture)
+    return PictureStart(info, prep, light_task, edits_picture, stabilize_task)
 
 
 def collect_measurements(start: PictureStart, prep: PicturePrep, audio_prep: AudioPrep | None) -> dict[str, object]:

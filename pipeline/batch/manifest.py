@@ -5,7 +5,7 @@ A manifest (TOML) lists jobs, defines a pattern, or both:
 - `jobs`: each entry is the path of a job file (a string, or a table `{file = ..., name = ...}`),
   or an inline table with the job-file schema plus an optional `name`;
 - `[pattern]`: a folder or glob of inputs, a preset, an output folder and name pattern,
-  shared settings (`[pattern.video]`, `.audio`, `.light`, cards, `[pattern.youtube]`),
+  shared settings (`[pattern.video]`, `.audio`, `.light`, `.stabilize`, cards, `[pattern.youtube]`),
   and a CSV of per-video template variables joined on its `file` column by file name.
   The variables are stored in the job's `[youtube] vars` for publishing.
 
@@ -38,6 +38,7 @@ from pipeline.config import (
     Job,
     JobFile,
     LightSettings,
+    StabilizeSettings,
     StrictModel,
     VideoSettings,
     build_job,
@@ -79,6 +80,7 @@ class PatternSection(StrictModel):
     video: VideoSettings = VideoSettings()
     audio: AudioSettings = AudioSettings()
     light: LightSettings = LightSettings()
+    stabilize: StabilizeSettings = StabilizeSettings()
     intro: CardSpec | None = None
     outro: CardSpec | None = None
     youtube: dict[str, Any] | None = None
@@ -164,7 +166,7 @@ def _load_job_entries(path: Path, base_dir: Path, entries: list[Any], problems: 
             job = build_table_job(
                 name=name, base_dir=base_dir, source=path, main=main,
                 output=output or base_dir / f"{name}.mp4", preset=inline.preset,
-                settings_layer=inline.model_dump(include={"video", "audio", "light"}, exclude_unset=True),
+                settings_layer=inline.model_dump(include={"video", "audio", "light", "stabilize"}, exclude_unset=True),
                 pip=tuple(inline.pip), intro=inline.intro, outro=inline.outro, youtube=inline.youtube,
             )
             error = None
@@ -270,7 +272,7 @@ def _load_pattern(path: Path, base_dir: Path, pattern: PatternSection, problems:
             return []
     output_dir = resolve_path(base_dir, pattern.output_dir)
     assert output_dir is not None
-    settings_layer = pattern.model_dump(include={"video", "audio", "light"}, exclude_unset=True)
+    settings_layer = pattern.model_dump(include={"video", "audio", "light", "stabilize"}, exclude_unset=True)
     jobs: list[BatchJob] = []
     for input_path in inputs:
         variables = rows.get(input_path.name, {})

@@ -11,6 +11,7 @@ preparation (probing insets, frame analysis, rendering cards) happens before, in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
 import ffmpeg
 
@@ -67,7 +68,7 @@ def build_output_fps(video: VideoStreamInfo, settings: VideoSettings) -> tuple[f
 def has_video_edits(job: Job) -> bool:
     return bool(
         job.takes or job.pip or job.intro or job.outro or job.settings.light.mode != "off"
-        or job.logo is not None or job.lower_thirds
+        or job.settings.stabilize.mode != "off" or job.logo is not None or job.lower_thirds
     )
 
 
@@ -126,18 +127,21 @@ def build_light_filters(light: LightSettings, prep: PicturePrep) -> list[Filter]
 
 def build_fitted(
     chain: Stream, size_px: tuple[int, int], settings: VideoSettings, in_color_matrix: str,
-    frame_px: tuple[int, int] | None = None,
+    frame_px: tuple[int, int] | None = None, after_scale: Sequence[Filter] = (),
 ) -> Stream:
     """Frames scaled to `size_px`, square pixels, the output pixel format; centred on
     black in a `frame_px` frame when that is larger (a vertical or square frame).
 
     `in_color_matrix` is the source's matrix (see `pipeline.video.matrix`): left on
     "auto", scale reads an untagged frame as BT.601 and would convert untagged HD. When
-    it equals the output matrix and size and pixel format already fit, scale copies."""
+    it equals the output matrix and size and pixel format already fit, scale copies.
+    `after_scale` (stabilization) works on the picture at its size, before any bars."""
     chain = chain.filter(
         "scale", size_px[0], size_px[1],
         in_color_matrix=in_color_matrix, out_color_matrix=settings.color, out_range="tv", flags="bicubic",
     )
+    for name, options in after_scale:
+        chain = chain.filter(name, **options)
     if frame_px is not None and frame_px != size_px:
         chain = chain.filter("pad", frame_px[0], frame_px[1], "(ow-iw)/2", "(oh-ih)/2", color="black")
     return chain.filter("setsar", "1").filter("format", settings.pix_fmt)
@@ -189,7 +193,9 @@ def build_picture(
     fit = build_fit(info.video, settings)
     # size_px is the frame (as planned); the picture inside it is the fit's.
     picture_px = fit.picture_px if fit.frame_px == size_px else size_px
-    chain = build_fitted(chain, picture_px, settings, in_color_matrix, size_px)
+    # One input's stabilization (an edit list's takes are stabilized each on its own).
+    stabilize = prep.stabilize.filters_for(0) if prep.stabilize is not None and prep.edit is None else []
+    chain = build_fitted(chain, picture_px, settings, in_color_matrix, size_px, stabilize)
     if job.pip:
         if len(prep.insets) != len(job.pip):
             raise ValueError("picture-in-picture needs prepare_picture() to probe the insets first")

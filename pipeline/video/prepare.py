@@ -25,6 +25,7 @@ from pipeline.video.light import LightPlan, plan_light
 from pipeline.video.overlays import PlacedOverlay, has_overlays, is_still_image, overlays_report, prepare_overlays
 from pipeline.video.pip import PipWindow, build_window, check_window
 from pipeline.timeline import EditList
+from pipeline.video.stabilize import StabilizePlan
 from pipeline.video.sampling import FrameSamples, sample_converted_frames, sample_edit, sample_frames
 
 
@@ -49,6 +50,7 @@ class PicturePrep:
     edit: EditList | None = None  # the job's takes on the timeline; None for one input
     take_hdr: tuple[HdrPrep | None, ...] = ()  # each take's HDR prep, like `hdr` for one input
     overlays: tuple[PlacedOverlay, ...] = ()  # the logo and lower thirds, in drawing order
+    stabilize: StabilizePlan | None = None  # stabilize.mode "auto"/"on": each take's decision
 
 
 def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
@@ -165,6 +167,12 @@ def start_light_analysis(
 def with_light(prep: PicturePrep, light: LightPlan) -> PicturePrep:
     """`prep` with an auto-light plan made separately (see `start_light_analysis`)."""
     return replace(prep, light=light, report={**prep.report, "light": light.to_report()})
+
+
+def with_stabilization(prep: PicturePrep, stabilize: StabilizePlan) -> PicturePrep:
+    """`prep` with the stabilization decided from the detect pass (see
+    `pipeline.video.stabilize_pass`)."""
+    return replace(prep, stabilize=stabilize, report={**prep.report, "stabilize": stabilize.to_report()})
 
 
 def prepare_picture(

@@ -20,13 +20,15 @@ from pipeline.filters import Filter, Stream
 from pipeline.timeline import Clip, EditList
 from pipeline.video.hdr import HdrPrep
 from pipeline.video.matrix import source_color_matrix
+from pipeline.video.stabilize import StabilizePlan
 
 
-def build_take_picture(
+def build_take_frames(
     clip: Clip, size_px: tuple[int, int], fps_text: str, settings: VideoSettings, hdr_filters: Sequence[Filter] = (),
 ) -> Stream:
-    """One take's frames, conformed to the output and cut to `clip.frames`; an HDR take
-    converted to SDR first (`hdr_filters`, see `pipeline.video.hdr`)."""
+    """One take's frames on the output grid, cut to `clip.frames` and scaled to fit in
+    the output size (not yet padded): what the stabilization's detect pass reads, so
+    its transforms line up frame for frame with the render's."""
     video = clip.info.video
     assert video is not None
     source = ffmpeg.input(f"file:{clip.path.resolve()}", ss=f"{clip.source_start_s:.6f}")
@@ -45,6 +47,22 @@ def build_take_picture(
             in_color_matrix=in_matrix, out_color_matrix=settings.color, out_range="tv",
             flags="bicubic",
         )
+    )
+
+
+def build_take_picture(
+    clip: Clip, size_px: tuple[int, int], fps_text: str, settings: VideoSettings, hdr_filters: Sequence[Filter] = (),
+    stabilize_filters: Sequence[Filter] = (),
+) -> Stream:
+    """One take's frames, conformed to the output and cut to `clip.frames`; an HDR take
+    converted to SDR first (`hdr_filters`, see `pipeline.video.hdr`); stabilized
+    (`stabilize_filters`) at its own size, before the bars are padded on."""
+    width_px, height_px = size_px
+    chain = build_take_frames(clip, size_px, fps_text, settings, hdr_filters)
+    for name, options in stabilize_filters:
+        chain = chain.filter(name, **options)
+    return (
+        chain
         .filter("pad", width_px, height_px, "(ow-iw)/2", "(oh-ih)/2", color="black")
         .filter("setsar", "1")
         .filter("format", settings.pix_fmt)
@@ -55,15 +73,18 @@ def build_take_picture(
 def build_edited_picture(
     edit: EditList, size_px: tuple[int, int], fps_text: str, settings: VideoSettings,
     take_hdr: Sequence[HdrPrep | None] = (),
+    stabilize: StabilizePlan | None = None,
 ) -> Stream:
-    """The takes joined in order: the programme's picture before light, insets and cards."""
+    """The takes joined in order: the programme's picture before light, insets and cards;
+    each take stabilized when `stabilize` says so."""
 
     def take(clip: Clip) -> Stream:
         hdr = take_hdr[clip.index] if take_hdr else None
         video = clip.info.video
         assert video is not None
         filters = hdr.filters(video) if hdr is not None else []
-        return build_take_picture(clip, size_px, fps_text, settings, filters)
+        stabilize_filters = stabilize.filters_for(clip.index) if stabilize is not None else []
+        return build_take_picture(clip, size_px, fps_text, settings, filters, stabilize_filters)
 
     joined = take(edit.clips[0])
     length = edit.clips[0].frames
