@@ -7,7 +7,7 @@ channel on code values (0..1, BT.709):
     out = (in - black) * balance * gain
 
 - black: lifted blacks (a veil, a camera's raised pedestal) show as a darkest level well
-  above black in every channel. When the 0.3rd percentile of a channel is above
+  above black. When the 0.3rd percentile of luma is above
   LIFT_MIN, it is brought down to BLACK_FLOOR in the output; below LIFT_MIN nothing changes, since
   most pictures simply have nothing black in them.
 - balance: the light's colour, removed by per-channel gains with the luma of grey kept
@@ -121,11 +121,14 @@ def apply_correction(rgb: np.ndarray, correction: Correction) -> np.ndarray:
 
 
 def black_level_for(pixels: np.ndarray) -> np.ndarray:
-    """Per-channel darkest level when the blacks are clearly lifted (else 0)."""
-    darkest = np.percentile(pixels, BLACK_PERCENTILE, axis=0)
-    if float(darkest.max()) < LIFT_MIN:
+    """The darkest level, the same in every channel, when the blacks are clearly lifted
+    (else 0). A veil or a raised pedestal lifts all three channels alike; read per
+    channel, the few darkest pixels (thin dark lines, their colour smeared by 4:2:0
+    chroma) give each channel a different and wrong black."""
+    darkest = float(np.percentile(pixels @ LUMA_WEIGHTS, BLACK_PERCENTILE))
+    if darkest < LIFT_MIN:
         return np.zeros(3)
-    return np.maximum(0.0, darkest)
+    return np.full(3, darkest)
 
 
 def exposure_gain_for(balanced: np.ndarray, source_clipped: np.ndarray) -> tuple[float, str, dict[str, float]]:

@@ -34,13 +34,13 @@ RGB_FORMAT = "gbrp16le"
 def colorlevels_values(correction: Correction) -> dict[str, float]:
     """colorlevels options for out = (in - black) * gain per channel.
 
-    A gain above 1 lowers the input white point (imax = black + 1/gain); a gain below 1
-    lowers the output white point instead (omax = (1 - black) * gain), since imax may not
-    exceed 1."""
+    A gain that brings some input below 1 up to 1 lowers the input white point
+    (imax = black + 1/gain); otherwise the output white point comes down instead
+    (omax = (1 - black) * gain), since imax may not exceed 1."""
     values: dict[str, float] = {}
     for channel, black, gain in zip("rgb", correction.black_rgb, correction.channel_gains, strict=True):
         values[f"{channel}imin"] = round(black, 5)
-        if gain >= 1.0:
+        if black + 1.0 / gain <= 1.0:
             values[f"{channel}imax"] = round(black + 1.0 / gain, 5)
             values[f"{channel}omax"] = 1.0
         else:
