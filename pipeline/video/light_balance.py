@@ -190,7 +190,20 @@ class Balance:
 
     @property
     def winner(self) -> str:
-        return max(self.estimates, key=lambda e: e.weight).name if self.estimates else "none"
+        if not self.estimates or max(e.weight for e in self.estimates) <= 0:
+            return "none"
+        return max(self.estimates, key=lambda e: e.weight).name
+
+    @property
+    def why(self) -> str:
+        if self.amount <= 0:
+            return "no estimate turns enough of the picture neutral: white balance left as it is"
+        text = ("the estimates weighted by the share of the picture each turns neutral (squared) "
+                "times the plausibility of its light; refined on the pixels neutral under the result")
+        if self.amount < 1:
+            text += (f"; only {self.neutral_share:.0%} of the picture is near neutral, so "
+                     f"{self.amount:.0%} of the correction is applied")
+        return text
 
     def gains(self, strength: float = 1.0) -> np.ndarray:
         """Per-channel gains that remove `amount * strength` of the light (luma kept)."""
@@ -208,8 +221,7 @@ class Balance:
             "neutral_share": round(self.neutral_share, 3),
             "amount": round(self.amount, 3),
             "winner": self.winner,
-            "why": "the estimate whose correction turns the most of the picture neutral, "
-                   "weighted by how plausible its light is; refined on those neutral pixels",
+            "why": self.why,
             "estimates": {e.name: e.to_dict() for e in self.estimates},
         }
 
