@@ -7,8 +7,9 @@ gradient, a tiled floor (grout lines are edges), a ceiling light near white (abo
 0.92), a door gap near black (about 0.03), coloured hospital signs with white lettering
 bars, and a skin-toned face-sized patch with shading. The picture pans slowly and carries
 temporal noise, so no frame is a flat field and frames differ. Scenes vary the wall level
-(median luma about 0.38 to 0.50), the layout and the sign colours, so that no estimate is
-tuned to one picture.
+(median luma about 0.38 to 0.50), the layout and the sign colours, and some leave out the
+ceiling light or the door gap (then nothing in view is white, or black), or have someone
+in a white coat walk through, so that no estimate is tuned to one picture.
 
 A degradation is applied in the order a camera would: the light's colour (ffmpeg's
 `colortemperature`, which multiplies R, G, B by the colour of a black body at that
@@ -42,6 +43,7 @@ class Layout:
     pan_px_per_s: float = 12.0
     ceiling_light: bool = True  # without it the brightest things are sign lettering
     door_gap: bool = True  # without it nothing in the picture is near black
+    passer_by: bool = False  # someone in a white coat and dark trousers walks through
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("lifted-blacks", Layout(wall_code=116, shift_px=-50, signs=("0x00784A", "0xC8102E")),
           (Degradation(-1.0, 7200, lift=0.10),)),
     Scene("lifted-warm", Layout(wall_code=128, shift_px=60, skin="0xE8B9A0", ceiling_light=False), (Degradation(-1.5, 5000, lift=0.06),)),
+    Scene("passer-by", Layout(wall_code=114, shift_px=-20, signs=("0xC8102E", "0x1F4E9C"), ceiling_light=False,
+                              door_gap=False, passer_by=True), (Degradation(-1.5, 7600),)),
     Scene("two-shot", Layout(wall_code=118, shift_px=10), (Degradation(-1.5, 8000), Degradation(-0.75, 5200))),
     Scene("neutral", Layout(wall_code=120, shift_px=-15), (Degradation(),)),
 )
@@ -133,7 +137,16 @@ def corridor_source(layout: Layout, width_px: int, height_px: int, fps: int, dur
         box(0.40, 0.42, 0.08, 0.16, layout.skin),  # a face
         box(0.41, 0.50, 0.06, 0.07, "0xA0705A"),  # its shadowed side
     ]
-    return source + "," + ",".join(boxes) + ",noise=c0s=5:c0f=t"
+    picture = source + "," + ",".join(boxes)
+    if not layout.passer_by:
+        return picture + ",noise=c0s=5:c0f=t"
+    # A white coat over dark trousers, crossing the frame once (lavfi's output pad: out0).
+    pw, ph = round(0.12 * w) // 2 * 2, round(0.65 * h) // 2 * 2
+    person = (f"color=c=0xF6F6F6:s={pw}x{ph}:r={fps}:d={duration_s},format=yuv420p,"
+              f"drawbox=x=0:y={ph // 2}:w={pw}:h={ph - ph // 2}:color=0x101018:t=fill")
+    walk = f"{1.2 * w:.0f}*t/{duration_s:g}-{0.15 * w:.0f}"
+    return (f"{picture}[corridor];{person}[person];"
+            f"[corridor][person]overlay=x='{walk}':y={0.25 * h:.0f}:eval=frame,noise=c0s=5:c0f=t[out0]")
 
 
 def make_original(path: Path, layout: Layout, *, shots: int = 1, shot_s: float = 1.5,
