@@ -7,16 +7,17 @@ channel on code values (0..1, BT.709):
     out = (in - black) * balance * gain
 
 - black: lifted blacks (a veil, a camera's raised pedestal) show as a darkest level well
-  above black. When the 0.3rd percentile of luma is above
-  LIFT_MIN, it is brought down to BLACK_FLOOR in the output; below LIFT_MIN nothing changes, since
-  most pictures simply have nothing black in them.
+  above black. When the 0.3rd percentile of luma is above LIFT_MIN, it is brought down
+  to BLACK_FLOOR in the output (the same in every channel); below LIFT_MIN nothing
+  changes, since many pictures simply have nothing black in them.
 - balance: the light's colour, removed by per-channel gains with the luma of grey kept
   (see `light_balance`: grey-world, grey-edge and white-patch weighted by how well each
   fits the shot, refined on the achromatic pixels present).
 - gain: exposure, one factor on all three channels. Equal gains keep hue and saturation
   (chroma grows exactly with luma, as it would under more light), so a lift never adds
-  colour. The gain brings the shot's diffuse white (the 99.5th percentile of luma) to TARGET_WHITE when the shot has highlights that stand out from its mid-tones,
-  else its median luma to TARGET_MEDIAN, blending the two in between; the median is
+  colour. The gain brings the shot's diffuse white (the 99.5th percentile of luma) to
+  TARGET_WHITE when the shot has highlights that stand out from its mid-tones, else its
+  median luma to TARGET_MEDIAN, blending the two in between; the median is
   kept within MEDIAN_RANGE, at most MAX_NEW_CLIP_FRACTION of the pixels may newly clip,
   and gains within EXPOSURE_DEAD_ZONE of 1 are left at 1 (a well-exposed shot stays
   untouched).
@@ -50,6 +51,7 @@ DARK_LEVEL = 0.03
 BLACK_PERCENTILE = 0.3
 LIFT_MIN = 0.06
 BLACK_FLOOR = 0.02
+MAX_SAMPLES_PER_SHOT = 48  # about 0.7 M pixels at the sampling size
 SATURATED_CHROMA = 0.25  # chroma/luma above which a pixel counts as a signage-like colour
 # Cuts: relative luma change between decoded frames, against the local motion level.
 CUT_MIN_CHANGE = 0.25
@@ -260,6 +262,12 @@ def _balance_and_exposure(
 
 def plan_shot(samples: Sequence[ColourSample], settings: LightSettings) -> tuple[Correction, dict[str, object]]:
     """One constant correction for the pixels of a shot's samples, and its report."""
+    in_shot = len(samples)
+    if in_shot > MAX_SAMPLES_PER_SHOT:
+        # Evenly spread over the shot: the statistics settle long before, and a long shot
+        # would otherwise hold every sample's pixels (in float64, several times) at once.
+        picks = np.linspace(0, in_shot - 1, MAX_SAMPLES_PER_SHOT).round().astype(int)
+        samples = [samples[i] for i in picks]
     images = _rgb_images(samples)
     pixels = np.concatenate([image.reshape(-1, 3) for image in images])
     source_clipped = pixels.max(axis=1) >= CLIPPED_LEVEL
@@ -280,6 +288,7 @@ def plan_shot(samples: Sequence[ColourSample], settings: LightSettings) -> tuple
     )
     report = {
         "samples": len(samples),
+        "samples_in_shot": in_shot,
         "luma_gain": round(gain, 4),
         "exposure_change_stops": round(math.log2(gain), 3),
         "exposure_reason": why,

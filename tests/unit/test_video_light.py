@@ -189,3 +189,11 @@ def test_plan_light_gives_one_correction_per_shot() -> None:
     assert half.shots[0].correction.gain < first.gain
     none = light.plan_light(frames, LightSettings(mode="auto", strength=0.0))
     assert all(shot.correction == light.Correction() for shot in none.shots)
+
+
+def test_a_long_shot_is_judged_on_a_bounded_spread_of_its_samples() -> None:
+    dark = degrade(corridor(), kelvin=5200, exposure=0.4)
+    many = [to_sample(i / 4, dark) for i in range(light.MAX_SAMPLES_PER_SHOT * 3)]
+    correction, report = light.plan_shot(many, LightSettings(mode="auto"))
+    assert report["samples"] == light.MAX_SAMPLES_PER_SHOT and report["samples_in_shot"] == len(many)
+    assert correction.gain == pytest.approx(plan_one(dark)[0].gain, rel=0.01)
