@@ -1,28 +1,28 @@
 """Automatic light correction (pure, numpy): split the sampled picture into shots at cuts,
-estimate one exposure and one white-balance correction per shot, and say what they do.
+and plan one constant correction per shot, with the estimates behind it.
 
-The correction model is the one the render graph applies (see `light_graph`), in
-normalized video terms (luma 0..1, chroma -0.5..0.5):
+The correction model is the one the render graph applies (see `light_graph`), per RGB
+channel on code values (0..1, BT.709):
 
-    white balance:  cb += cb_slope * luma,  cr += cr_slope * luma
-    exposure:       luma *= gain,  cb *= gain,  cr *= gain   (about black)
+    out = (in - black) * balance * gain
 
-A colour cast from the light makes neutral surfaces carry chroma in proportion to their
-luma, so the white balance removes a chroma slope; exposure is a gain on the encoded
-values, which for a power-law transfer is the same as a gain on linear light (only the
-number of stops differs).
-
-- Exposure brings a shot's median luma into TARGET_BAND (to its nearest edge), but stops
-  where more than MAX_NEW_CLIP_FRACTION of the pixels would be pushed into clipping
-  (pixels already clipped in the source do not count). The gain is capped.
-- White balance combines two estimates of the cast, each weighted by how much it can be
-  trusted: "grey pixels" (the luma-weighted mean chroma slope of the largest cluster of
-  near-neutral pixels; trusted when many pixels are near neutral) and "white patch" (the
-  slope of the brightest unclipped pixels; trusted when they are clearly brighter than
-  the rest and agree with each other). A low overall confidence corrects only partly;
-  per-channel gains are capped so skin and signage never go to extremes.
-- `strength` (0..1) scales both, and the shots change over a short transition around
-  each cut, never frame by frame.
+- black: lifted blacks (a veil, a camera's raised pedestal) show as a darkest level well
+  above black. When the 0.3rd percentile of luma is above LIFT_MIN, it is brought down
+  to BLACK_FLOOR in the output (the same in every channel); below LIFT_MIN nothing
+  changes, since many pictures simply have nothing black in them.
+- balance: the light's colour, removed by per-channel gains with the luma of grey kept
+  (see `light_balance`: grey-world, grey-edge and white-patch weighted by how well each
+  fits the shot, refined on the achromatic pixels present).
+- gain: exposure, one factor on all three channels. Equal gains keep hue and saturation
+  (chroma grows exactly with luma, as it would under more light), so a lift never adds
+  colour. The gain brings the shot's diffuse white (the 99.5th percentile of luma) to
+  TARGET_WHITE when the shot has highlights that stand out from its mid-tones, else its
+  median luma to TARGET_MEDIAN, blending the two in between; the median is
+  kept within MEDIAN_RANGE, at most MAX_NEW_CLIP_FRACTION of the pixels may newly clip,
+  and gains within EXPOSURE_DEAD_ZONE of 1 are left at 1 (a well-exposed shot stays
+  untouched).
+- `strength` (0..1) scales all three, and the shots change over a short transition
+  around each cut, never frame by frame.
 """
 
 from __future__ import annotations
@@ -34,24 +34,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import LightSettings
+from pipeline.video.light_balance import LUMA_WEIGHTS, NO_BALANCE, Balance, estimate_balance
 from pipeline.video.sampling import ColourSample, FrameSamples
 
-TARGET_BAND = (0.40, 0.55)  # median luma of a well-exposed shot
+TARGET_WHITE = 0.95  # diffuse white just under peak white, leaving headroom for speculars
+TARGET_MEDIAN = 0.45  # median luma of a well-exposed shot without clear whites
+MEDIAN_RANGE = (0.28, 0.62)
+WHITE_PERCENTILE = 99.5
+# Highlights "stand out" from 1.5x the median (no trust) to 2.0x (full trust).
+STANDOUT_RANGE = (1.5, 2.0)
+EXPOSURE_DEAD_ZONE = 0.04  # relative: 4 %
 MAX_NEW_CLIP_FRACTION = 0.005
-CLIPPED_LEVEL = 0.98  # a channel at or above this is taken as clipped in the source
-MIN_GAIN, MAX_GAIN = 0.5, 3.0
-# Per-channel gain of the white balance, relative to luma: at most +-25 %.
-MAX_CHANNEL_CHANGE = 0.25
-MAX_CB_SLOPE = MAX_CHANNEL_CHANGE / 1.8556
-MAX_CR_SLOPE = MAX_CHANNEL_CHANGE / 1.5748
-DARK_LEVEL = 0.03  # pixels this dark carry no colour information
-# Chroma per luma that a grey surface can take under ordinary lights (about 2500 K to
-# 12000 K, and fluorescent green): anything further out is a coloured surface.
-PLAUSIBLE_CAST = 0.25
-NEAR_NEUTRAL_RADII = (0.12, 0.06, 0.04)  # narrowing onto the grey cluster
-NEUTRAL_SHARE_FOR_FULL_TRUST = 0.35
-WHITE_PATCH_PERCENTILE = 98.0
-WHITE_PATCH_MAX_SPREAD = 0.08
+CLIPPED_LEVEL = 0.98
+MIN_GAIN, MAX_GAIN = 0.5, 4.5
+DARK_LEVEL = 0.03
+BLACK_PERCENTILE = 0.3
+LIFT_MIN = 0.06
+BLACK_FLOOR = 0.02
+MAX_SAMPLES_PER_SHOT = 48  # about 0.7 M pixels at the sampling size
+SATURATED_CHROMA = 0.25  # chroma/luma above which a pixel counts as a signage-like colour
 # Cuts: relative luma change between decoded frames, against the local motion level.
 CUT_MIN_CHANGE = 0.25
 CUT_OVER_MOTION = 3.0
@@ -59,38 +60,21 @@ CUT_MOTION_WINDOW = 8
 MIN_SHOT_S = 1.0
 TRANSITION_S = 0.2
 
-
-@dataclass(frozen=True)
-class Cast:
-    """A colour cast as chroma per unit of luma, with how far it can be trusted (0..1)."""
-
-    cb_slope: float
-    cr_slope: float
-    confidence: float = 1.0
-
-    def rgb_gains(self) -> tuple[float, float, float]:
-        """The cast as the light's RGB relative to neutral (BT.709): (1, 1, 1) is no cast."""
-        red = 1 + 1.5748 * self.cr_slope
-        blue = 1 + 1.8556 * self.cb_slope
-        green = 1 - 0.4681 * self.cr_slope - 0.1873 * self.cb_slope
-        return red, green, blue
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "cb_per_luma": round(self.cb_slope, 4),
-            "cr_per_luma": round(self.cr_slope, 4),
-            "light_rgb": [round(v, 3) for v in self.rgb_gains()],
-            "confidence": round(self.confidence, 2),
-        }
+RGB = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
 class Correction:
-    """What the graph applies to one shot."""
+    """What the graph applies to one shot: out = (in - black_rgb) * balance_rgb * gain."""
 
     gain: float = 1.0
-    cb_slope: float = 0.0
-    cr_slope: float = 0.0
+    black_rgb: RGB = (0.0, 0.0, 0.0)
+    balance_rgb: RGB = (1.0, 1.0, 1.0)
+
+    @property
+    def channel_gains(self) -> RGB:
+        r, g, b = (self.gain * v for v in self.balance_rgb)
+        return r, g, b
 
 
 @dataclass(frozen=True)
@@ -114,7 +98,9 @@ class LightPlan:
         return {
             "mode": "auto",
             "strength": self.strength,
-            "target_median_luma": list(TARGET_BAND),
+            "model": "per RGB channel: out = (in - black) * balance * gain, one per shot (colorlevels)",
+            "target_white": TARGET_WHITE,
+            "target_median_luma": TARGET_MEDIAN,
             "shots": [shot.report for shot in self.shots],
             "transitions_s": [[round(a, 3), round(b, 3)] for a, b in self.transitions],
         }
@@ -123,110 +109,62 @@ class LightPlan:
 # ---------------------------------------------------------------- the correction model
 
 
-def max_rgb(luma: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> np.ndarray:
-    """The largest of R, G, B (BT.709, normalized) for every pixel."""
-    red = luma + 1.5748 * cr
-    blue = luma + 1.8556 * cb
-    green = luma - 0.4681 * cr - 0.1873 * cb
-    return np.maximum(np.maximum(red, green), blue)
+def to_rgb(luma: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> np.ndarray:
+    """Normalized BT.709 Y'CbCr planes to R'G'B' (last axis), not clipped."""
+    return np.stack([luma + 1.5748 * cr, luma - 0.1873 * cb - 0.4681 * cr, luma + 1.8556 * cb], axis=-1)
 
 
-def apply_correction(
-    luma: np.ndarray, cb: np.ndarray, cr: np.ndarray, correction: Correction
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The graph's correction on normalized planes (without the 8-bit clipping)."""
-    gain = correction.gain
-    return (
-        luma * gain,
-        (cb + correction.cb_slope * luma) * gain,
-        (cr + correction.cr_slope * luma) * gain,
-    )
+def apply_correction(rgb: np.ndarray, correction: Correction) -> np.ndarray:
+    """The graph's correction on RGB code values (without the 8-bit rounding)."""
+    return np.clip((rgb - np.asarray(correction.black_rgb)) * np.asarray(correction.channel_gains), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- estimates
 
 
-def _weighted_mean_slopes(luma: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> tuple[float, float]:
-    total = float(luma.sum())
-    return float(cb.sum()) / total, float(cr.sum()) / total
+def black_level_for(pixels: np.ndarray) -> np.ndarray:
+    """The darkest level, the same in every channel, when the blacks are clearly lifted
+    (else 0). A veil or a raised pedestal lifts all three channels alike; read per
+    channel, the few darkest pixels (thin dark lines, their colour smeared by 4:2:0
+    chroma) give each channel a different and wrong black."""
+    darkest = float(np.percentile(pixels @ LUMA_WEIGHTS, BLACK_PERCENTILE))
+    if darkest < LIFT_MIN:
+        return np.zeros(3)
+    return np.full(3, darkest)
 
 
-def estimate_cast(luma: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> Cast:
-    """The light's colour cast on these pixels (flattened planes of equal size)."""
-    usable = (luma > DARK_LEVEL) & (max_rgb(luma, cb, cr) < CLIPPED_LEVEL)
-    if usable.sum() < 16:
-        return Cast(0.0, 0.0, 0.0)
-    luma, cb, cr = luma[usable], cb[usable], cr[usable]
-    cb_slope, cr_slope = cb / luma, cr / luma
-    total = float(luma.sum())
-    # Only pixels whose colour a light could have given a grey surface can be grey.
-    plausible = np.hypot(cb_slope, cr_slope) < PLAUSIBLE_CAST
-
-    # Grey pixels: from the median of the plausible ones, narrow onto the densest cluster.
-    grey, grey_trust = (0.0, 0.0), 0.0
-    if plausible.sum() >= 16:
-        grey = (float(np.median(cb_slope[plausible])), float(np.median(cr_slope[plausible])))
-        near = plausible
-        for radius in NEAR_NEUTRAL_RADII:
-            candidates = plausible & (np.hypot(cb_slope - grey[0], cr_slope - grey[1]) < radius)
-            if candidates.sum() < 16:
-                break
-            near = candidates
-            grey = _weighted_mean_slopes(luma[near], cb[near], cr[near])
-        grey_trust = min(1.0, float(luma[near].sum()) / total / NEUTRAL_SHARE_FOR_FULL_TRUST)
-
-    # White patch: the brightest unclipped pixels, if they stand out, agree, and could be white.
-    bright = luma >= np.percentile(luma, WHITE_PATCH_PERCENTILE)
-    patch = _weighted_mean_slopes(luma[bright], cb[bright], cr[bright])
-    spread = float(np.hypot(np.std(cb_slope[bright]), np.std(cr_slope[bright])))
-    stands_out = float(luma[bright].mean()) / max(1e-6, float(np.median(luma)))
-    patch_trust = max(0.0, 1 - spread / WHITE_PATCH_MAX_SPREAD) * min(1.0, max(0.0, (stands_out - 1.2) / 1.3))
-    if math.hypot(*patch) >= PLAUSIBLE_CAST:
-        patch_trust = 0.0
-
-    weight = grey_trust + patch_trust
-    if weight <= 0:
-        return Cast(0.0, 0.0, 0.0)
-    return Cast(
-        cb_slope=(grey_trust * grey[0] + patch_trust * patch[0]) / weight,
-        cr_slope=(grey_trust * grey[1] + patch_trust * patch[1]) / weight,
-        confidence=max(grey_trust, patch_trust),
-    )
-
-
-def white_balance_for(cast: Cast, strength: float) -> tuple[float, float]:
-    """Chroma slopes that remove the cast, scaled by confidence and strength, capped."""
-    amount = cast.confidence * strength
-    cb_slope = float(np.clip(-cast.cb_slope * amount, -MAX_CB_SLOPE, MAX_CB_SLOPE))
-    cr_slope = float(np.clip(-cast.cr_slope * amount, -MAX_CR_SLOPE, MAX_CR_SLOPE))
-    return cb_slope, cr_slope
-
-
-def exposure_gain_for(
-    luma: np.ndarray, cb: np.ndarray, cr: np.ndarray, cb_slope: float, cr_slope: float
-) -> tuple[float, str]:
-    """The luma gain that brings the median into the band, limited by highlights; and why."""
+def exposure_gain_for(balanced: np.ndarray, source_clipped: np.ndarray) -> tuple[float, str, dict[str, float]]:
+    """The gain for the balanced pixels (N, 3), why, and the levels it was judged on."""
+    luma = balanced @ LUMA_WEIGHTS
     median = float(np.median(luma))
-    low, high = TARGET_BAND
-    if median < DARK_LEVEL:
-        return 1.0, "too dark to judge (black frames)"
-    if median < low:
-        gain, why = low / median, "median below the target band"
-    elif median > high:
-        gain, why = high / median, "median above the target band"
-    else:
-        return 1.0, "median already in the target band"
+    # Luma, not the largest channel: the largest of three noisy values reads high.
+    white = float(np.percentile(luma, WHITE_PERCENTILE))
+    levels = {"median_luma": round(median, 4), "white_level": round(white, 4)}
+    if median < DARK_LEVEL or white <= 0:
+        return 1.0, "too dark to judge (black frames)", levels
+    standout = white / median
+    trust = float(np.clip((standout - STANDOUT_RANGE[0]) / (STANDOUT_RANGE[1] - STANDOUT_RANGE[0]), 0.0, 1.0))
+    levels["white_trust"] = round(trust, 3)
+    gain = (TARGET_WHITE / white) ** trust * (TARGET_MEDIAN / median) ** (1 - trust)
+    why = ("white brought to the target" if trust == 1 else
+           "median brought to the target (no clear whites)" if trust == 0 else
+           f"white ({trust:.0%}) and median ({1 - trust:.0%}) brought to their targets")
+    low, high = MEDIAN_RANGE[0] / median, MEDIAN_RANGE[1] / median
+    if not low <= gain <= high:
+        gain = float(np.clip(gain, low, high))
+        why += "; median kept within the well-exposed range"
     if gain > 1:
-        balanced = max_rgb(luma, cb + cb_slope * luma, cr + cr_slope * luma)
-        unclipped = np.sort(balanced[max_rgb(luma, cb, cr) < CLIPPED_LEVEL])[::-1]
-        allowed = int(MAX_NEW_CLIP_FRACTION * luma.size)
-        if allowed < unclipped.size and unclipped[allowed] > 0:
-            highlight_gain = max(1.0, 1.0 / float(unclipped[allowed]))
-            if highlight_gain < gain:
-                gain, why = highlight_gain, "limited by highlights (at most 0.5% newly clipped)"
-    if gain > MAX_GAIN or gain < MIN_GAIN:
-        gain, why = float(np.clip(gain, MIN_GAIN, MAX_GAIN)), why + f"; capped at {MIN_GAIN:g}..{MAX_GAIN:g}x"
-    return gain, why
+        unclipped = np.sort(balanced.max(axis=1)[~source_clipped])[::-1]
+        allowed = int(MAX_NEW_CLIP_FRACTION * balanced.shape[0])
+        if allowed < unclipped.size and unclipped[allowed] > 0 and 1.0 / float(unclipped[allowed]) < gain:
+            gain = max(1.0, 1.0 / float(unclipped[allowed]))
+            why += "; limited by highlights (at most 0.5% newly clipped)"
+    if not MIN_GAIN <= gain <= MAX_GAIN:
+        gain = float(np.clip(gain, MIN_GAIN, MAX_GAIN))
+        why += f"; capped at {MIN_GAIN:g}..{MAX_GAIN:g}x"
+    if abs(math.log(gain)) < math.log1p(EXPOSURE_DEAD_ZONE):
+        return 1.0, why + f"; within {EXPOSURE_DEAD_ZONE:.0%} of 1, left alone", levels
+    return gain, why, levels
 
 
 # ---------------------------------------------------------------- shots
@@ -287,33 +225,79 @@ def _shot_samples(
     return [min(samples, key=lambda s: abs(s.time_s - middle_s))]
 
 
-def _stats(luma: np.ndarray, cb: np.ndarray, cr: np.ndarray) -> dict[str, object]:
+def _stats(pixels: np.ndarray) -> dict[str, object]:
+    luma = pixels @ LUMA_WEIGHTS
+    lit = luma > DARK_LEVEL
+    chroma = pixels.max(axis=1) - pixels.min(axis=1)
+    ratio = chroma[lit] / luma[lit]
     return {
         "mean_luma": round(float(luma.mean()), 4),
         "median_luma": round(float(np.median(luma)), 4),
-        "clipped_fraction": round(float((max_rgb(luma, cb, cr) >= 1.0).mean()), 4),
-        "cast": estimate_cast(luma, cb, cr).to_dict(),
+        "black_level": [round(float(v), 4) for v in np.percentile(pixels, BLACK_PERCENTILE, axis=0)],
+        "clipped_fraction": round(float((pixels.max(axis=1) >= 1.0).mean()), 4),
+        # Saturation as chroma per luma: an equal gain on R, G and B leaves it as it is.
+        "median_saturation": round(float(np.median(ratio)) if ratio.size else 0.0, 4),
+        "saturated_share": round(float((ratio > SATURATED_CHROMA).mean()) if ratio.size else 0.0, 4),
     }
+
+
+def _rgb_images(samples: Sequence[ColourSample]) -> list[np.ndarray]:
+    return [to_rgb(s.luma.astype(np.float64), s.cb.astype(np.float64), s.cr.astype(np.float64)) for s in samples]
+
+
+def _rounded(values: Sequence[float] | np.ndarray) -> list[float]:
+    return [round(float(v), 4) for v in values]
+
+
+def _balance_and_exposure(
+    images: Sequence[np.ndarray], black: np.ndarray, source_clipped: np.ndarray, strength: float
+) -> tuple[Balance, np.ndarray, float, str, dict[str, float]]:
+    lifted = [np.clip(image - black, 0.0, None) for image in images]
+    balance = estimate_balance(lifted) if strength > 0 else NO_BALANCE
+    balance_rgb = balance.gains(strength)
+    balanced = np.concatenate([image.reshape(-1, 3) for image in lifted]) * balance_rgb
+    gain, why, levels = exposure_gain_for(balanced, source_clipped)
+    return balance, balance_rgb, gain ** strength, why, levels
 
 
 def plan_shot(samples: Sequence[ColourSample], settings: LightSettings) -> tuple[Correction, dict[str, object]]:
     """One constant correction for the pixels of a shot's samples, and its report."""
-    luma = np.concatenate([s.luma.ravel() for s in samples])
-    cb = np.concatenate([s.cb.ravel() for s in samples])
-    cr = np.concatenate([s.cr.ravel() for s in samples])
-    cast = estimate_cast(luma, cb, cr)
-    cb_slope, cr_slope = white_balance_for(cast, settings.strength)
-    gain, why = exposure_gain_for(luma, cb, cr, cb_slope, cr_slope)
-    gain = gain ** settings.strength
-    correction = Correction(gain=gain, cb_slope=cb_slope, cr_slope=cr_slope)
+    in_shot = len(samples)
+    if in_shot > MAX_SAMPLES_PER_SHOT:
+        # Evenly spread over the shot: the statistics settle long before, and a long shot
+        # would otherwise hold every sample's pixels (in float64, several times) at once.
+        picks = np.linspace(0, in_shot - 1, MAX_SAMPLES_PER_SHOT).round().astype(int)
+        samples = [samples[i] for i in picks]
+    images = _rgb_images(samples)
+    pixels = np.concatenate([image.reshape(-1, 3) for image in images])
+    source_clipped = pixels.max(axis=1) >= CLIPPED_LEVEL
+    strength = settings.strength
+    darkest = black_level_for(pixels) * strength
+    balance, balance_rgb, gain, why, levels = _balance_and_exposure(images, darkest, source_clipped, strength)
+    if darkest.max() > 0:
+        # The lift is removed down to BLACK_FLOOR in the output, not to zero: a picture's
+        # darkest parts are rarely pure black. The gains are judged again without it.
+        black = np.maximum(0.0, darkest - BLACK_FLOOR / (gain * balance_rgb))
+        balance, balance_rgb, gain, why, levels = _balance_and_exposure(images, black, source_clipped, strength)
+    else:
+        black = darkest
+    correction = Correction(
+        gain=gain,
+        black_rgb=tuple(_rounded(black)),  # type: ignore[arg-type]
+        balance_rgb=tuple(_rounded(balance_rgb)),  # type: ignore[arg-type]
+    )
     report = {
         "samples": len(samples),
+        "samples_in_shot": in_shot,
         "luma_gain": round(gain, 4),
         "exposure_change_stops": round(math.log2(gain), 3),
         "exposure_reason": why,
-        "white_balance": {"cb_per_luma": round(cb_slope, 4), "cr_per_luma": round(cr_slope, 4)},
-        "before": _stats(luma, cb, cr),
-        "after": _stats(*apply_correction(luma, cb, cr, correction)),
+        "exposure_levels": levels,
+        "black_removed_rgb": _rounded(black),
+        "white_balance": {"gains_rgb": _rounded(balance_rgb), **balance.to_dict()},
+        "correction": {"black_rgb": list(correction.black_rgb), "channel_gains": _rounded(correction.channel_gains)},
+        "before": _stats(pixels),
+        "after": _stats(apply_correction(pixels, correction)),
     }
     return correction, report
 

@@ -106,10 +106,12 @@ def test_cards_without_audio_and_audio_only_outputs(tmp_path: Path) -> None:
 
 def test_auto_light_filters_come_before_scaling(tmp_path: Path) -> None:
     the_job = job(tmp_path, '[light]\nmode = "auto"\n')
-    light = LightPlan(shots=(ShotLight(0.0, 20.0, Correction(gain=2.0, cb_slope=0.03, cr_slope=-0.02), {}),), transitions=())
+    light = LightPlan(shots=(ShotLight(0.0, 20.0, Correction(gain=2.0, balance_rgb=(1.1, 1.0, 0.9)), {}),),
+                      transitions=())
     text = graph(plan_of(the_job, PicturePrep(light=light)).picture.args)
-    assert text.startswith("[0:0]colorcorrect@light=")
-    assert "[s0]eq@light=brightness=" in text and ":contrast=2.0:saturation=2.0[s1];[s1]scale=1920:1080" in text
+    # The source is untagged HD: its frames are tagged BT.709 before the RGB conversion.
+    assert text.startswith("[0:0]setparams=colorspace=bt709[s0];[s0]format=pix_fmts=gbrp16le[s1];[s1]colorlevels@light=")
+    assert "[s2];[s2]scale=1920:1080" in text
     # Auto light without its analysis adds nothing (never a guess).
     plain = graph(plan_of(the_job, PicturePrep()).picture.args)
     assert plain.startswith("[0:0]scale=1920:1080")
