@@ -20,9 +20,11 @@ from rich.text import Text
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, print_labelled, styled
+from pipeline.cli.progress import RenderProgress
 from pipeline.cli.signals import StopOnSignal
 from pipeline.cli.tables import Shorten, compact_table, fit_paths
 from pipeline.errors import UsageError
+from pipeline.media import Progress as FfmpegProgress
 
 if TYPE_CHECKING:
     from pipeline.batch.manifest import BatchManifest
@@ -52,6 +54,7 @@ class BatchProgressView:
         self._overall: TaskID | None = None
         self._running: dict[str, TaskID] = {}
         self._positions_s: dict[str, float] = {}
+        self._folds: dict[str, RenderProgress] = {}
         self._durations_s: dict[str, float] = {}
         self._done_s = 0.0
         self._jobs_done = 0
@@ -91,8 +94,11 @@ class BatchProgressView:
                     f"  {event.name}", total=self._durations_s.get(event.name) or None, detail="analysing")
             elif event.kind == "progress" and event.name in self._running:
                 total_s = self._durations_s.get(event.name) or event.total_s or 0.0
-                position_s = min(event.out_time_s, total_s) if total_s else event.out_time_s
-                self._positions_s[event.name] = position_s
+                # Held at its highest: ffmpeg's time can step back, and a bar must not.
+                fraction = self._folds.setdefault(event.name, RenderProgress()).update(
+                    FfmpegProgress(event.out_time_s, total_s or None, event.speed_x, False))
+                position_s = fraction * total_s if total_s else event.out_time_s
+                self._positions_s[event.name] = max(position_s, self._positions_s.get(event.name, 0.0))
                 speed = f"{event.speed_x:.1f}x" if event.speed_x else ""
                 self._progress.update(self._running[event.name], completed=position_s, detail=f"encoding {speed}")
             elif event.kind == "finished" and event.outcome is not None:
