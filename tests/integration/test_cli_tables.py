@@ -98,3 +98,17 @@ def test_batch_shows_paths_whole_and_every_failure_with_its_reason(tmp_path: Pat
     assert "integrated_loudness" in report["quiet"]["qa_reason"]
     assert report["untitled"]["queued"].startswith("queue error: ")
     assert "title: must not be empty" in report["untitled"]["queued"]
+
+
+def test_render_notes_are_one_line_each_in_a_log_at_80_columns(tmp_path: Path) -> None:
+    # A guard: a log (stderr to a file) must hold each note and the result on one line,
+    # however long, so it can be grepped. The output name makes the result line long.
+    make_clip(tmp_path / "clip.mp4", duration_s=2.0, audio=tone(-30.0))
+    out = "out/riverside-clinic-from-the-parking-ramp-to-the-clinic-desk-review-copy.mp4"
+    done = run80("render", "clip.mp4", "-o", out, "--preset", "youtube-draft", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    notes = [line for line in lines if line.startswith("note: ")]
+    assert notes and all(line.startswith(("note: ", "rendered ")) for line in lines), done.stderr
+    (result,) = [line for line in lines if line.startswith("rendered ")]
+    assert len(result) > 80 and result.endswith(" s)")
