@@ -46,7 +46,7 @@ EXAMPLES: dict[str, str] = {
 # Value names by option, where the value's meaning is more than its type.
 OPTION_VALUE_NAMES: dict[str, str] = {
     "--out": "FILE", "--job": "JOB.toml", "--template": "NAME", "--var": "KEY=VALUE", "--preset": "NAME",
-    "--not-before": "TIME", "--publish-at": "TIME", "--priority": "N", "--privacy": "PRIVACY",
+    "--not-before": "TIME", "--publish-at": "TIME", "--priority": "N", "--privacy": "public|unlisted|private",
     "--playlist": "NAME", "--thumbnail": "auto|FILE|none", "--captions": "FILE", "--captions-language": "LANG",
     "--consent-form": "TEXT", "--junit": "FILE", "--html": "FILE", "--jobs": "N", "--cluster": "ADDRESS",
     "--only": "NAME", "--state": "STATE", "--max": "N", "--credentials": "FILE", "--client-secrets": "FILE",
