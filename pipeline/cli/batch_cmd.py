@@ -22,7 +22,7 @@ from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, print_labelled, styled
 from pipeline.cli.progress import RenderProgress
 from pipeline.cli.signals import StopOnSignal
-from pipeline.cli.tables import Shorten, compact_table, fit_paths
+from pipeline.cli.tables import Shorten, compact_table, fit_paths, shown_path
 from pipeline.errors import UsageError
 from pipeline.media import Progress as FfmpegProgress
 
@@ -119,7 +119,7 @@ class BatchProgressView:
         style = STATUS_STYLES.get(outcome.status, "")
         detail = outcome.reason
         if outcome.status == "rendered":
-            detail = f"{outcome.output_path} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
+            detail = f"{shown_path(outcome.output_path or '')} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
         print_labelled(outcome.status, style, f"{outcome.name}: {detail}", console=self._progress.console)
 
 
