@@ -547,12 +547,11 @@ def load_job(
     try:
         job_file = JobFile.model_validate(raw)
     except ValidationError as exc:
-        problems = format_validation_errors(exc, path, JobFile)
-        raise ConfigError(
-            f"invalid job file ({len(problems)} problem{'s' if len(problems) != 1 else ''})",
-            file=path,
-            problems=problems,
-        ) from None
+        # The rest of the job is checked too, so one run lists everything to fix.
+        preset = preset_override or (raw.get("preset") if isinstance(raw.get("preset"), str) else "youtube")
+        check_whole_job(raw, path, preset, format_validation_errors(exc, path, JobFile))
+        raise AssertionError("unreachable: schema problems always raise") from None
+    check_whole_job(raw, path, preset_override or job_file.preset, [])
     base_dir = path.resolve().parent
     return build_job(
         source=path,
@@ -571,6 +570,70 @@ def load_job(
         logo=job_file.logo,
         lower_thirds=job_file.lower_third,
     )
+
+
+def missing_input_problems(raw: dict[str, Any], source: Path) -> list[str]:
+    """`file: key: file not found: path` for each input file the raw job names that does not exist."""
+    base_dir = source.resolve().parent
+    named: list[tuple[str, object]] = []
+    if isinstance(raw.get("input"), dict):
+        named.append(("input.main", raw["input"].get("main")))
+    if isinstance(raw.get("take"), list):
+        for index, take in enumerate(raw["take"]):
+            if isinstance(take, dict):
+                named += [(f"take[{index}].{key}", take.get(key)) for key in ("source", "captions", "external")]
+    if isinstance(raw.get("audio"), dict):
+        named.append(("audio.external", raw["audio"].get("external")))
+    problems = []
+    for key, value in named:
+        if isinstance(value, str) and value and len(value) <= 4096:
+            resolved = resolve_path(base_dir, value)
+            if resolved is not None and not resolved.exists():
+                problems.append(f"{source}: {key}: file not found: {resolved}")
+    return problems
+
+
+def job_errors_beyond_schema(raw: dict[str, Any], source: Path, preset_name: str) -> list[ConfigError]:
+    """The preset's and the [youtube] table's errors of a raw job (empty when both are fine)."""
+    errors: list[ConfigError] = []
+    try:
+        _preset_layers(preset_name)
+    except ConfigError as error:
+        if error.file is None:
+            error.file = str(source)
+        errors.append(error)
+    youtube = raw.get("youtube")
+    if isinstance(youtube, dict):
+        from pipeline.youtube.metadata import parse_youtube_section
+
+        try:
+            parse_youtube_section(youtube, file=source)
+        except ConfigError as error:
+            errors.append(error)
+    return errors
+
+
+def check_whole_job(raw: dict[str, Any], source: Path, preset_name: str, schema_problems: list[str]) -> None:
+    """Raise one ConfigError listing every problem of a job: schema, preset, [youtube]
+    table, and the input files it names that do not exist.
+
+    A single problem is raised as it always was (a missing input alone is left to the
+    render's own one-line check); two or more come together, so a bad job takes one run
+    to learn, not three."""
+    errors = job_errors_beyond_schema(raw, source, preset_name)
+    if not schema_problems and len(errors) <= 1:
+        if errors and not missing_input_problems(raw, source):
+            raise errors[0]
+        if not errors:
+            return
+    problems = list(schema_problems)
+    for error in errors:
+        named = str(error.file or source)
+        problems += [p if p.startswith(named) else f"{named}: {p}" for p in error.problems] if error.problems else [
+            f"{error.file or source}: {error.field + ': ' if error.field else ''}{error.message}"]
+    problems += missing_input_problems(raw, source)
+    raise ConfigError(f"invalid job file ({len(problems)} problem{'s' if len(problems) != 1 else ''})",
+                      file=source, problems=problems)
 
 
 def quick_job(

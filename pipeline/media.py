@@ -68,6 +68,8 @@ class Progress:
     total_s: float | None
     speed_x: float | None
     done: bool
+    stage: str = ""  # which run of ffmpeg (`what`: "picture encode"...): one render has several
+    time_known: bool = True  # False when ffmpeg said out_time=N/A (out_time_s is then 0)
 
     @property
     def fraction(self) -> float | None:
@@ -92,13 +94,15 @@ class FfmpegResult:
     stderr_full: str
 
 
-def parse_progress_block(fields: dict[str, str], total_s: float | None) -> Progress:
+def parse_progress_block(fields: dict[str, str], total_s: float | None, stage: str = "") -> Progress:
     """Turn one block of `-progress` key=value lines into a Progress event."""
     out_time_s = 0.0
+    time_known = False
     raw_us = fields.get("out_time_us") or fields.get("out_time_ms")
     if raw_us and raw_us not in ("N/A",):
         try:
             out_time_s = int(raw_us) / 1_000_000
+            time_known = True
         except ValueError:
             out_time_s = 0.0
     speed_x: float | None = None
@@ -113,6 +117,8 @@ def parse_progress_block(fields: dict[str, str], total_s: float | None) -> Progr
         total_s=total_s,
         speed_x=speed_x,
         done=fields.get("progress") == "end",
+        stage=stage,
+        time_known=time_known,
     )
 
 
@@ -271,7 +277,7 @@ def run_ffmpeg(
             block[key] = value
             if key == "progress":
                 if on_progress is not None:
-                    on_progress(parse_progress_block(block, total_s))
+                    on_progress(parse_progress_block(block, total_s, what))
                 block = {}
         process.wait()
     except KeyboardInterrupt as exc:

@@ -259,9 +259,11 @@ def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r")
     except av.error.InvalidDataError as exc:
-        raise InputError(f"not a media file, or corrupt ({exc})", file=path, field="audio") from exc
+        # The words a render uses for the same file (pipeline.probe), without PyAV's errno.
+        raise InputError("not a media file (no known container format)", file=path, field="audio") from exc
     except (av.error.FFmpegError, OSError) as exc:
-        raise InputError(f"cannot open as media ({exc})", file=path, field="audio") from exc
+        raise InputError(f"cannot open as media ({getattr(exc, 'strerror', None) or exc})", file=path,
+                         field="audio") from exc
 
 
 def _select_stream(container: av.container.InputContainer, path: Path, stream_index: int | None) -> av.AudioStream:

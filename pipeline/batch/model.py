@@ -76,6 +76,7 @@ class JobOutcome:
     fatal: bool = False  # the error stops the whole batch (no ffmpeg, ...)
     exit_code: int = 0
     qa: str | None = None
+    qa_reason: str | None = None  # the checks that did not pass (WARN or FAIL), and why
     queued: str | None = None  # with --queue-uploads: the queue item, or why not
 
     def to_dict(self) -> dict[str, Any]:

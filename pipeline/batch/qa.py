@@ -24,6 +24,7 @@ UNKNOWN = "unknown"  # an output QA did not report on
 @dataclass
 class QaSummary:
     verdicts: dict[str, str] = field(default_factory=dict)  # job name -> pass / warn / fail / unknown
+    reasons: dict[str, str] = field(default_factory=dict)  # job name -> the checks that did not pass, and why
     html_paths: list[Path] = field(default_factory=list)
 
     @property
@@ -48,6 +49,13 @@ def verdicts_by_path(report: Any) -> dict[Path, str]:
     return {Path(result.path).resolve(): str(result.status) for result in report.files}
 
 
+def reasons_by_path(report: Any) -> dict[Path, str]:
+    """Per file, every check that did not pass as `name: message` (a FAIL is never bare)."""
+    return {Path(result.path).resolve(): "; ".join(f"{check.status} {check.name}: {check.message}"
+                                                   for check in result.problems())
+            for result in report.files if result.problems()}
+
+
 def html_name(preset: str, presets_in_batch: int) -> str:
     return "qa-report.html" if presets_in_batch == 1 else f"qa-report-{preset}.html"
 
@@ -65,6 +73,9 @@ def run_batch_qa(outputs: list[tuple[str, Path, str]], *, jobs: int | None, repo
         write_html(report, html_path)
         summary.html_paths.append(html_path)
         found = verdicts_by_path(report)
+        why = reasons_by_path(report)
         for name, path in items:
             summary.verdicts[name] = found.get(path.resolve(), UNKNOWN)
+            if path.resolve() in why:
+                summary.reasons[name] = why[path.resolve()]
     return summary

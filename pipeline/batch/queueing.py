@@ -14,6 +14,15 @@ from pipeline.errors import WayfinderError
 QUEUEABLE_QA = ("pass", "warn")  # a WARN is a pass with something worth a look
 
 
+def describe(error: WayfinderError) -> str:
+    """The error's line with every problem it lists (`title: must not be empty`), so the
+    report says what to fix, not only how many problems there were."""
+    from pipeline.errors import ConfigError
+
+    problems = error.problems if isinstance(error, ConfigError) else []
+    return "; ".join([error.one_line(), *(" ".join(p.split()) for p in problems)])
+
+
 def queue_outputs(outcomes: list[JobOutcome], jobs: dict[str, BatchJob], manifest_path: Path) -> list[JobOutcome]:
     """Each outcome with `queued` set: the queue item, or why it was not queued."""
     from pipeline.queue import add_item
@@ -51,5 +60,5 @@ def queue_outputs(outcomes: list[JobOutcome], jobs: dict[str, BatchJob], manifes
         except QueueError as error:  # already queued or uploaded: nothing to do
             done.append(replace(outcome, queued=f"not queued: {error.one_line()}"))
         except WayfinderError as error:
-            done.append(replace(outcome, queued=f"queue error: {error.one_line()}"))
+            done.append(replace(outcome, queued=f"queue error: {describe(error)}"))
     return done

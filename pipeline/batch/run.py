@@ -159,7 +159,8 @@ def run_batch(
         try:
             if checkable:  # every job failed: nothing to check, and QA refuses an empty list
                 qa = run_batch_qa(checkable, jobs=options.jobs, report_dir=manifest.report_dir)
-                outcomes = [replace(o, qa=qa.verdicts.get(o.name)) for o in outcomes]
+                outcomes = [replace(o, qa=qa.verdicts.get(o.name), qa_reason=qa.reasons.get(o.name))
+                            for o in outcomes]
                 qa_html = qa.html_paths
         except WayfinderError as error:
             qa_error = error

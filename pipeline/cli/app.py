@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import typer
+import typer.main
 
 from pipeline import __version__
 from pipeline.errors import MAX_MESSAGE_CHARS, ConfigError, WayfinderError, from_os_error, shorten
@@ -37,7 +38,10 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
-    """Wayfinder: render, check and publish patient-navigation videos."""
+    """Wayfinder: render, check and publish patient-navigation videos.
+
+    Run `wayfinder COMMAND --help` for a command's options and an example.
+    """
 
 
 def _register_all() -> None:
@@ -105,10 +109,20 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def main() -> None:
+def build_command() -> Any:
+    """The Click command tree of `wayfinder`, its help finished (see pipeline.cli.help_text)."""
+    from pipeline.cli.help_text import finish_help
+
     _register_all()
+    command = typer.main.get_command(app)
+    finish_help(command)
+    return command
+
+
+def main() -> None:
+    command = build_command()
     try:
-        app()
+        command(prog_name="wayfinder")
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -19,17 +20,20 @@ from rich.text import Text
 
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, print_labelled, styled
+from pipeline.cli.progress import RenderProgress
 from pipeline.cli.signals import StopOnSignal
+from pipeline.cli.tables import Shorten, compact_table, fit_paths, shown_path
 from pipeline.errors import UsageError
+from pipeline.media import Progress as FfmpegProgress
 
 if TYPE_CHECKING:
     from pipeline.batch.manifest import BatchManifest
-    from pipeline.batch.model import Decision, JobEvent
+    from pipeline.batch.model import Decision, JobEvent, JobOutcome
     from pipeline.batch.run import BatchRun
 
 STATUS_STYLES = {
     "rendered": "green", "up-to-date": "cyan", "failed": "bold red", "cancelled": "yellow", "not-run": "yellow",
-    "render": "green", "skip": "cyan", "fail": "bold red",
+    "render": "green", "skip": "cyan", "fail": "bold red", "pass": "green", "warn": "yellow",
 }
 
 
@@ -50,6 +54,7 @@ class BatchProgressView:
         self._overall: TaskID | None = None
         self._running: dict[str, TaskID] = {}
         self._positions_s: dict[str, float] = {}
+        self._folds: dict[str, RenderProgress] = {}
         self._durations_s: dict[str, float] = {}
         self._done_s = 0.0
         self._jobs_done = 0
@@ -89,8 +94,11 @@ class BatchProgressView:
                     f"  {event.name}", total=self._durations_s.get(event.name) or None, detail="analysing")
             elif event.kind == "progress" and event.name in self._running:
                 total_s = self._durations_s.get(event.name) or event.total_s or 0.0
-                position_s = min(event.out_time_s, total_s) if total_s else event.out_time_s
-                self._positions_s[event.name] = position_s
+                # Held at its highest: ffmpeg's time can step back, and a bar must not.
+                fraction = self._folds.setdefault(event.name, RenderProgress()).update(
+                    FfmpegProgress(event.out_time_s, total_s or None, event.speed_x, False))
+                position_s = fraction * total_s if total_s else event.out_time_s
+                self._positions_s[event.name] = max(position_s, self._positions_s.get(event.name, 0.0))
                 speed = f"{event.speed_x:.1f}x" if event.speed_x else ""
                 self._progress.update(self._running[event.name], completed=position_s, detail=f"encoding {speed}")
             elif event.kind == "finished" and event.outcome is not None:
@@ -111,7 +119,7 @@ class BatchProgressView:
         style = STATUS_STYLES.get(outcome.status, "")
         detail = outcome.reason
         if outcome.status == "rendered":
-            detail = f"{outcome.output_path} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
+            detail = f"{shown_path(outcome.output_path or '')} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
         print_labelled(outcome.status, style, f"{outcome.name}: {detail}", console=self._progress.console)
 
 
@@ -126,32 +134,76 @@ def print_dry_run(run: BatchRun, json_out: bool) -> None:
             {"name": d.name, "action": d.action, "reason": d.reason, "output": str(outputs.get(d.name) or ""),
              "fingerprint": d.fingerprint.digest if d.fingerprint else None} for d in run.decisions]))
         return
-    table = Table(title="dry run: nothing is rendered")
-    for column in ("job", "would", "why", "output"):
-        table.add_column(column)
-    for d in run.decisions:
-        table.add_row(d.name, styled((d.action, STATUS_STYLES[d.action])), d.reason, str(outputs.get(d.name) or ""))
-    out_console.print(table)
+
+    def build(shorten: Shorten) -> Table:
+        table = compact_table(title="dry run: nothing is rendered")
+        table.add_column("job")
+        table.add_column("would", no_wrap=True)
+        table.add_column("why")  # words wrap at spaces; a long word would fold, never be cut
+        table.add_column("output", overflow="fold")
+        for d in run.decisions:
+            output = outputs.get(d.name)
+            table.add_row(Text(d.name), styled((d.action, STATUS_STYLES[d.action])), Text(d.reason),
+                          Text(shorten(str(output)) if output else ""))
+        return table
+
+    out_console.print(fit_paths(build, "output", out_console))
+
+
+def _queue_cell(queued: str | None) -> Text:
+    if not queued:
+        return Text("")
+    if queued.startswith("queued as item "):
+        return Text("item " + queued.removeprefix("queued as item "))
+    return Text("error" if queued.startswith("queue error") else "no", style="bold red" if "error" in queued else "")
+
+
+def format_reasons(outcomes: Iterable[JobOutcome]) -> list[Text]:
+    """One line per thing that went wrong or is worth a look, with its reason: a failed
+    job, a QA check that did not pass, an output that was not queued. The table only
+    has room for verdicts; these lines are never cut."""
+    lines = []
+    for o in outcomes:
+        if o.status not in ("rendered", "up-to-date"):
+            lines.append(styled((o.status, STATUS_STYLES.get(o.status, "")), f" {o.name}: {o.reason}"))
+        if o.qa in ("fail", "warn", "unknown"):
+            style = "bold red" if o.qa == "fail" else "yellow"
+            lines.append(styled((f"QA {o.qa}", style), f" {o.name}: {o.qa_reason or 'no QA result for the output'}"))
+        if o.queued and not o.queued.startswith("queued as item "):
+            style = "bold red" if o.queued.startswith("queue error") else "yellow"
+            lines.append(styled(("queue", style), f" {o.name}: {o.queued}"))
+    return lines
 
 
 def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
     assert run.summary is not None and run.report_path is not None
+    outcomes = run.summary.outcomes
     if json_out:
         out_console.print_json(run.report_path.read_text(encoding="utf-8"))
     else:
-        table = Table(title=f"batch {run.manifest.path.name}")
-        queued = any(o.queued for o in run.summary.outcomes)
-        columns = ["job", "status", "detail", "media s", "wall s", *(["QA"] if qa else []),
-                   *(["queue"] if queued else []), "output"]
-        for column in columns:
-            table.add_column(column, justify="right" if column.endswith(" s") else "left")
-        for o in run.summary.outcomes:
-            # Text, not markup: names, reasons and paths may hold brackets.
-            row = [Text(o.name), Text(o.status, style=STATUS_STYLES.get(o.status, "")), Text(o.reason),
-                   _seconds(o.duration_s), _seconds(o.wall_time_s), *([o.qa or ""] if qa else []),
-                   *([Text(o.queued or "")] if queued else []), Text(o.output_path or "")]
-            table.add_row(*row)
-        out_console.print(table)
+        queued = any(o.queued for o in outcomes)
+
+        def build(shorten: Shorten) -> Table:
+            table = compact_table(title=f"batch {run.manifest.path.name}")
+            columns = ["job", "status", "media s", "wall s", *(["QA"] if qa else []),
+                       *(["queue"] if queued else []), "output"]
+            for column in columns:
+                table.add_column(column, justify="right" if column.endswith(" s") else "left",
+                                 overflow="fold" if column == "output" else "ellipsis",
+                                 no_wrap=column in {"status", "QA", "queue", "media s", "wall s"})
+            for o in outcomes:
+                # Text, not markup: names, reasons and paths may hold brackets.
+                row = [Text(o.name), Text(o.status, style=STATUS_STYLES.get(o.status, "")),
+                       _seconds(o.duration_s), _seconds(o.wall_time_s),
+                       *([Text(o.qa or "", style=STATUS_STYLES.get(o.qa or "", ""))] if qa else []),
+                       *([_queue_cell(o.queued)] if queued else []),
+                       Text(shorten(o.output_path) if o.output_path else "")]
+                table.add_row(*row)
+            return table
+
+        out_console.print(fit_paths(build, "output", out_console))
+        for line in format_reasons(outcomes):
+            out_console.print(line, soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.summary.counts().items()))
     err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s; report: {run.report_path}")
     for path in run.summary.qa_html:

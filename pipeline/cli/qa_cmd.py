@@ -20,6 +20,7 @@ from rich.text import Text
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console
 from pipeline.cli.signals import StopOnSignal
+from pipeline.cli.tables import Shorten, compact_table, fit_paths, shown_path
 from pipeline.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
@@ -32,15 +33,20 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def build_table(report: QaReport) -> Table:
-    table = Table(show_header=True, header_style="bold", title=None)
-    table.add_column("file", overflow="fold")
+def build_table(report: QaReport, console: Console) -> Table:
+    """One row per file; the file column fits the console (paths shortened from the left)."""
+    return fit_paths(lambda shorten: _table(report, shorten), "file", console)
+
+
+def _table(report: QaReport, shorten: Shorten) -> Table:
+    table = compact_table(show_header=True, header_style="bold", title=None)
+    table.add_column("file", overflow="fold")  # folds only a name longer than the room (rare)
     for header in ("I LUFS", "LRA LU", "TP dBTP", "max ST LUFS"):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for result in report.files:
         table.add_row(
-            Text(result.path),
+            Text(shorten(result.path)),
             _number(result.integrated_lufs),
             _number(result.loudness_range_lu),
             _number(result.true_peak_dbtp),
@@ -56,7 +62,7 @@ def print_findings(console: Console, results: tuple[FileResult, ...]) -> None:
         for check in result.problems():
             line = Text("  ")
             line.append(check.status.upper(), style=STATUS_STYLES[check.status])
-            line.append(f" {result.path}: {check.name}: {check.message}")
+            line.append(f" {shown_path(result.path)}: {check.name}: {check.message}")
             console.print(line, soft_wrap=True)
 
 
@@ -104,7 +110,7 @@ def register(app: typer.Typer) -> None:
                 report = run_qa(paths, preset=preset, jobs=jobs, on_file_done=file_done)
 
         human = err_console if json_out else out_console
-        human.print(build_table(report))
+        human.print(build_table(report, human))
         print_findings(human, report.files)
         human.print(format_summary(report), highlight=False, markup=False, soft_wrap=True)
         if junit is not None:

@@ -9,7 +9,7 @@ credentials stop the run, 130 when interrupted (the item in flight stays resumab
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from rich.table import Table
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, styled
 from pipeline.cli.signals import StopOnSignal
+from pipeline.cli.tables import Shorten, compact_table, fit_paths, shown_path
 from pipeline.errors import UsageError
 
 if TYPE_CHECKING:
@@ -43,19 +44,27 @@ def _say(message: str) -> None:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+    """A time in the producer's zone (the machine's), with the zone named: `2030-06-03 09:00 CDT`."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else ""
 
 
-def _shown_path(path: str) -> str:
-    """The path relative to the working folder when it is inside it (media/ vs out/ tell apart)."""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def _publish_time(text: str | None) -> str:
-    return _when(datetime.fromisoformat(text.replace("Z", "+00:00"))) if text else ""
+    return _when(_moment(text))
+
+
+def _with_local_times(data: dict[str, Any]) -> dict[str, Any]:
+    """`--json` keeps YouTube's UTC `publish_at` and adds it in the producer's zone beside it."""
+    moment = _moment(data.get("publish_at"))
+    if moment is not None:
+        data["publish_at_utc"] = moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        local = moment.astimezone()
+        data["publish_at_local"] = local.isoformat(timespec="seconds")
+        data["time_zone"] = local.strftime("%Z")
+    return data
 
 
 def _time_option(value: str | None, what: str) -> datetime | None:
@@ -113,11 +122,11 @@ def add(
     with QueueStore.open() as store:
         item = store.require(item_id)
     if json_out:
-        _print_json(item.to_dict())
+        _print_json(_with_local_times(item.to_dict()))
         return
     due = "now" if item.due_at <= item.added_at else _when(item.due_at)
     scheduled = f"; YouTube publishes it at {_publish_time(item.publish_at)}" if item.publish_at else ""
-    out_console.print(f"queued item {item.id}: {_shown_path(item.video_path)} – {item.title!r}, due {due}, priority "
+    out_console.print(f"queued item {item.id}: {shown_path(item.video_path)} – {item.title!r}, due {due}, priority "
                       f"{item.priority}{scheduled}", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -140,7 +149,7 @@ def _quota_and_items(states: set[str] | None) -> tuple[dict[str, Any], list[dict
     status = quota_status(spent, table, now, need)
     status["holds"] = holds
     shown = [item for item in everything if states is None or item.state in states]
-    return status, [item.to_dict() for item in shown], shown
+    return status, [_with_local_times(item.to_dict()) for item in shown], shown
 
 
 @queue_app.command("list")
@@ -160,17 +169,30 @@ def list_items(
     if json_out:
         _print_json({"quota": status, "items": rows})
         return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("id", "state", "video", "due / until", "publish at", "prio", "video id", "note"):
-        table.add_column(column, overflow="fold", no_wrap=column in {"id", "state", "prio"})
-    for item in items:
-        note = item.reason or item.last_error or ""
-        table.add_row(str(item.id), styled((item.state, STATE_STYLES.get(item.state, ""))), _shown_path(item.video_path),
-                      _when(item.due_at) if item.state in {"pending", "deferred", "processing"} else "",
-                      _publish_time(item.publish_at), str(item.priority), item.video_id or "", note,
-                      style="dim" if item.state == "cancelled" else None)
+
+    def build(shorten: Shorten) -> Table:
+        table = compact_table()
+        for column in ("id", "state", "video", "due / until", "prio", "video id"):
+            table.add_column(column, overflow="fold" if column == "video" else "ellipsis", no_wrap=column != "video")
+        for item in items:
+            table.add_row(str(item.id), styled((item.state, STATE_STYLES.get(item.state, ""))),
+                          shorten(item.video_path),
+                          _when(item.due_at) if item.state in {"pending", "deferred", "processing"} else "",
+                          str(item.priority), item.video_id or "",
+                          style="dim" if item.state == "cancelled" else None)
+        return table
+
     if items:
-        out_console.print(table)
+        out_console.print(fit_paths(build, "video", out_console))
+        # Notes are sentences (a reason, YouTube's error): one line each under the table,
+        # where a column would have wrapped them over many lines.
+        for item in items:
+            note = item.reason or item.last_error
+            if item.publish_at and item.state not in {"done", "cancelled", "failed"}:
+                note = "; ".join(filter(None, [f"YouTube publishes it at {_publish_time(item.publish_at)}", note]))
+            if note:
+                out_console.print(styled((f"item {item.id}", STATE_STYLES.get(item.state, "")), f": {note}"),
+                                  soft_wrap=True)
     else:
         out_console.print("the queue is empty" if not state else "no items in that state", highlight=False)
     out_console.print(format_quota_line(status), highlight=False, markup=False, soft_wrap=True)
@@ -205,7 +227,7 @@ def show(
     data["planned_cost"] = price(item.planned_calls, load_quota_table())
     data["events"] = [event.to_dict() for event in events]
     if json_out:
-        _print_json(data)
+        _print_json(_with_local_times(data))
         return
     lines = [f"item {item.id}: {item.state}" + (f" ({item.reason})" if item.reason else ""),
              f"  video:       {item.video_path}", f"  title:       {item.title}",

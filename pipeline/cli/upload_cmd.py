@@ -201,6 +201,10 @@ def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, agai
     adopted = (outcome.record.get("transfer") or {}).get("adopted")
     what = "already on YouTube" if outcome.duplicate else "found on YouTube" if adopted else "uploaded"
     privacy = plan.body["status"]["privacyStatus"]
+    publish_at = plan.body["status"].get("publishAt")
+    if publish_at:  # in the producer's zone, named: the RFC 3339 text may carry another offset
+        moment = datetime.fromisoformat(str(publish_at).replace("Z", "+00:00")).astimezone()
+        privacy += f", YouTube publishes it at {moment.strftime('%Y-%m-%d %H:%M %Z')}"
     out_console.print(f"{plan.video.path.name}: {what}: {outcome.url} ({privacy}); record: {outcome.record_path}",
                       highlight=False, markup=False)
 

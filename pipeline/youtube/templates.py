@@ -72,7 +72,8 @@ def render_text(source: str, variables: Mapping[str, VarValue], *, field: str, p
     try:
         return render_bounded(source, variables)
     except UndefinedError as exc:
-        problems.append(f"{field}: {_undefined_message(exc)} (give it with --var or [youtube.vars]){where}")
+        for name in _all_undefined(source, variables, exc):
+            problems.append(f"{field}: variable {name!r} is not defined (give it with --var or [youtube.vars]){where}")
     except ForbiddenTagError as exc:
         line = f" (line {exc.lineno})" if exc.lineno else ""
         problems.append(f"{field}: template error{line}: {exc}{where}")
@@ -86,11 +87,37 @@ def render_text(source: str, variables: Mapping[str, VarValue], *, field: str, p
     return ""
 
 
-def _undefined_message(exc: UndefinedError) -> str:
+MAX_MISSING_VARIABLES = 50  # re-renders to find them all: bounded, like every template run
+
+
+def _undefined_name(exc: UndefinedError) -> str | None:
     match = re.search(r"'([^']+)' is undefined", str(exc))
-    if match:
-        return f"variable {match.group(1)!r} is not defined"
-    return str(exc)
+    return match.group(1) if match else None
+
+
+def _all_undefined(source: str, variables: Mapping[str, VarValue], first: UndefinedError) -> list[str]:
+    """Every variable the field needs and was not given, not only the first: Jinja stops at
+    the first, and five missing variables took five runs to learn. The field is rendered
+    again with a stand-in for each name found until it renders or fails otherwise; only
+    variables on the path the template really takes are named."""
+    name = _undefined_name(first)
+    if name is None:
+        return [str(first)]
+    missing = [name]
+    trial: dict[str, VarValue] = dict(variables)
+    while len(missing) < MAX_MISSING_VARIABLES:
+        trial[missing[-1]] = "…"
+        try:
+            render_bounded(source, trial)
+            break
+        except UndefinedError as exc:
+            name = _undefined_name(exc)
+            if name is None or name in missing:
+                break
+            missing.append(name)
+        except Exception:  # noqa: BLE001 - the stand-in did not fit (arithmetic...): report what is known
+            break
+    return missing
 
 
 def render_fields(fields: Mapping[str, Any], variables: Mapping[str, VarValue],

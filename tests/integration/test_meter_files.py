@@ -292,5 +292,5 @@ def test_truncated_mp4_that_lost_its_index(tmp_path: Path) -> None:
         tmp_path / "whole.m4a", "-f", "lavfi", "-i", "sine=f=997:sample_rate=48000:d=3", "-c:a", "aac"
     )
     cut = truncate(whole, tmp_path / "cut.m4a", 0.5)
-    with pytest.raises(InputError, match="not a media file, or corrupt"):
+    with pytest.raises(InputError, match="not a media file"):
         measure_file(cut)

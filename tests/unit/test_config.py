@@ -86,6 +86,7 @@ def test_default_output_is_named_after_the_job(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once_with_file_key_value_and_allowed(tmp_path: Path) -> None:
+    (tmp_path / "x.mp4").write_bytes(b"")  # present: a missing input would be listed too
     job_path = write(tmp_path / "bad.toml", """
 colour = "red"
 [input]
@@ -127,6 +128,7 @@ def test_missing_required_key_and_bad_toml(tmp_path: Path) -> None:
 
 
 def test_unknown_preset_names_the_known_ones(tmp_path: Path) -> None:
+    (tmp_path / "x.mp4").write_bytes(b"")  # present: a missing input would be listed beside the preset
     job_path = write(tmp_path / "j.toml", 'preset = "tiktok"\n[input]\nmain = "x.mp4"\n')
     with pytest.raises(ConfigError) as caught:
         config.load_job(job_path)

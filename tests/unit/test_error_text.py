@@ -107,6 +107,7 @@ def test_a_path_no_file_can_have_is_a_bad_job_not_an_os_error(tmp_path: Path) ->
 
 def test_a_hundred_thousand_insets_are_one_problem(tmp_path: Path) -> None:
     job = tmp_path / "job.toml"
+    (tmp_path / "a.mp4").write_bytes(b"")  # present: a missing input would be listed too
     job.write_text("[input]\nmain = 'a.mp4'\n" + "[[pip]]\nwidth = 5\n" * 100_000)
     with pytest.raises(ConfigError) as caught:
         config.load_job(job)

@@ -24,3 +24,18 @@ def test_builtin_presets_are_package_data() -> None:
     assert data["package-dir"]["pipeline._presets"] == "presets"
     assert any(p.endswith(".toml") for p in data["package-data"]["pipeline._presets"])
     assert (ROOT / "presets" / "youtube.toml").is_file()
+
+
+def test_building_the_package_prints_no_setuptools_warning_about_the_presets(tmp_path: Path) -> None:
+    # `make demo` showed a large SetuptoolsDeprecationWarning: "Installing
+    # 'pipeline._presets.templates' as data is deprecated ... absent from packages".
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "build_py", "-d", str(tmp_path),
+                           "--force"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "_presets.templates" not in output, output
+    assert (tmp_path / "pipeline" / "_presets" / "templates" / "navigation.toml").is_file()
+    assert (tmp_path / "pipeline" / "_presets" / "youtube.toml").is_file()
