@@ -25,6 +25,15 @@ Take the lift to floor 3.
 The desk is on your left.
 """
 
+GOOD_VTT = """WEBVTT
+
+00:01.000 --> 00:03.000
+Take the lift to floor 3.
+
+00:05.000 --> 00:06.700
+The desk is on your left.
+"""
+
 # Defects by caption number: 1 three lines; 2 a 46-character line read at 46/s; 3 on screen
 # 0.8 s; 4 overlaps 3 and is 0.8 s; 5 over silence and past the programme's end.
 BAD = """1
@@ -143,3 +152,29 @@ def test_a_video_without_sound_cannot_be_checked_for_speech(tmp_path: Path) -> N
            "ultrafast", "-pix_fmt", "yuv420p", str(silent))
     result = wayfinder("captions", "check", write(tmp_path, "g.srt", GOOD), "--video", silent)
     assert result.returncode == 3 and "silent.mp4: audio: the speech checks need the programme's sound" in result.stderr
+
+
+def test_qa_judges_the_captions_beside_the_output_in_json_junit_and_html(programme: Path, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    video = folder / "walk.mp4"
+    video.write_bytes(programme.read_bytes())
+    plain = wayfinder("qa", video, "--json", "-j", "1")
+    assert "captions" not in [c["name"] for c in json.loads(plain.stdout)["files"][0]["checks"]]
+
+    write(folder, "walk.en.vtt", "WEBVTT\n\n00:02.000 --> 00:03.000\nLate.\n")  # 1.0 s after speech began
+    junit, html = tmp_path / "qa.xml", tmp_path / "qa.html"
+    result = wayfinder("qa", video, "--json", "-j", "1", "--junit", junit, "--html", html)
+    assert result.returncode == 1
+    checks = {c["name"]: c for c in json.loads(result.stdout)["files"][0]["checks"]}
+    assert checks["captions"]["status"] == "fail"
+    assert "caption 1 at 00:00:02.000: onset" in checks["captions"]["message"]
+    case = ET.parse(junit).getroot().find(".//testcase[@name='captions']")
+    assert case is not None and "caption 1 at 00:00:02.000: onset" in case.find("failure").get("message")
+    assert "caption 1 at 00:00:02.000: onset" in html.read_text(encoding="utf-8")
+
+    write(folder, "walk.en.vtt", GOOD_VTT)
+    good = json.loads(wayfinder("qa", video, "--json", "-j", "1").stdout)["files"][0]
+    assert {c["name"]: c["status"] for c in good["checks"]}["captions"] == "pass"
