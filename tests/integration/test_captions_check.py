@@ -178,3 +178,24 @@ def test_qa_judges_the_captions_beside_the_output_in_json_junit_and_html(program
     write(folder, "walk.en.vtt", GOOD_VTT)
     good = json.loads(wayfinder("qa", video, "--json", "-j", "1").stdout)["files"][0]
     assert {c["name"]: c["status"] for c in good["checks"]}["captions"] == "pass"
+
+
+def test_a_public_upload_under_require_captions_is_refused_for_caption_problems(
+        programme: Path, tmp_path: Path, wf) -> None:  # type: ignore[no-untyped-def]
+    from youtube_server.fixtures import run_wayfinder
+
+    (wf.config_dir / "presets").mkdir(parents=True, exist_ok=True)
+    (wf.config_dir / "presets" / "clinic.toml").write_text("[publish]\nrequire_captions = true\n")
+    video = tmp_path / "walk.mp4"
+    video.write_bytes(programme.read_bytes())
+    args = ["upload", str(video), "--template", "navigation", "--var", "location=R", "--var", "building=B",
+            "--var", "floor=1", "--var", "department=D", "--var", "phone=1", "--preset", "clinic", "--dry-run"]
+    late = write(tmp_path, "late.srt", "1\n00:00:02,000 --> 00:00:03,000\nLate.\n")  # speech began at 1.0 s
+    refused = run_wayfinder(*args, "--privacy", "public", "--captions", str(late))
+    assert refused.exit_code == 3, refused.output
+    assert "late.srt: caption 1 at 00:00:02.000: onset" in refused.stderr
+    review = run_wayfinder(*args, "--privacy", "private", "--captions", str(late))
+    assert review.exit_code == 0, review.stderr  # a private review upload may carry a draft
+    good = write(tmp_path, "good.srt", GOOD)
+    assert run_wayfinder(*args, "--privacy", "public", "--captions", str(good)).exit_code == 0
+    assert wf.server.log == []
