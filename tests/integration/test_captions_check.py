@@ -199,3 +199,18 @@ def test_a_public_upload_under_require_captions_is_refused_for_caption_problems(
     good = write(tmp_path, "good.srt", GOOD)
     assert run_wayfinder(*args, "--privacy", "public", "--captions", str(good)).exit_code == 0
     assert wf.server.log == []
+
+
+def test_the_detector_finds_the_sample_speech_phrases(tmp_path: Path) -> None:
+    from pipeline.captions.speech import measure_speech_spans
+    from pipeline.samples import SpeechSpec, make_speech_wav
+
+    spec = SpeechSpec()
+    wav = make_speech_wav(tmp_path / "speech.wav", duration_s=12.0)
+    talking_s = spec.phrase_s - spec.pause_s
+    phrases = [(start, start + talking_s) for start in (0.0, 4.0, 8.0)]  # as the sample makes them
+    found = measure_speech_spans(wav)
+    assert len(found) == len(phrases), found
+    for (start, end), (made_start, made_end) in zip(found, phrases):
+        # the syllable envelope is zero at each phrase's first instant and fades at its end
+        assert abs(start - made_start) <= 0.1 and abs(end - made_end) <= 0.1
