@@ -31,6 +31,9 @@ class CaptionSettings(BaseModel):
     max_chars_per_s: float = Field(20.0, gt=0.0, le=100.0, description="fastest reading rate, characters a second")
     onset_tolerance_s: float = Field(0.5, ge=0.0, le=10.0, description="how far a caption may start from the speech it shows")
     max_uncaptioned_speech_s: float = Field(2.0, gt=0.0, le=600.0, description="longest speech with no caption on screen")
+    # For `wayfinder captions draft`: the names the recognizer should expect.
+    vocabulary: tuple[str, ...] = Field((), max_length=500, description="building, department and clinician names")
+    language: str = Field("en", pattern=r"^[a-z]{2,3}$", description="the language spoken (draft files are OUT.<language>.vtt)")
 
     @property
     def line_chars(self) -> int:

@@ -1,9 +1,10 @@
-"""`wayfinder captions`: caption quality checks from the command line.
+"""`wayfinder captions`: caption quality checks and local draft transcripts.
 
 Owns the command line only: options, the per-problem lines (caption number, time, rule,
 what is wrong), the verdict line, JSON on stdout with `--json`, and the exit code
 (0 every caption passes, 1 a rule failed, 3 an unreadable caption file, a missing video
-or a bad preset). The work is `pipeline.captions.check.run_caption_check`.
+or a bad preset; for a draft, 4 when the recognizer or its model is missing). The work is
+`pipeline.captions.check.run_caption_check` and `pipeline.captions.draft.make_draft`.
 """
 
 from __future__ import annotations
@@ -62,3 +63,28 @@ def check_command(
         print_plain(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), console=out_console)
     if not result.passed:
         raise typer.Exit(EXIT_FAILED)
+
+
+@captions_app.command("draft")
+@handle_errors
+def draft_command(
+    video: Path = typer.Argument(..., help="The output to caption (its own sound is transcribed)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Folder of a CTranslate2 Whisper model (default: $WAYFINDER_WHISPER_MODEL, else <config>/models/faster-whisper-base)."),
+    vocabulary: list[str] = typer.Option([], "--vocabulary", "-w", help="A name the recognizer should expect (repeat); added to the preset's [captions] vocabulary."),
+    preset: str = typer.Option("youtube", "--preset", "-p", help="Preset whose [captions] rules, vocabulary and language apply."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing draft."),
+) -> None:
+    """Transcribe VIDEO's speech on this machine and write OUT.en.vtt and OUT.en.srt beside it,
+    segmented by the caption rules. A draft: review it, then `captions check` it.
+
+    Exit 0 written, 1 a draft already there (use --force), 3 a bad video, 4 no recognizer or model.
+    """
+    from pipeline.captions.draft import make_draft
+    from pipeline.captions.recognize import Recognizer, default_model_dir
+    from pipeline.config import load_preset_settings
+
+    settings = load_preset_settings(preset).captions
+    recognizer = Recognizer(model if model is not None else default_model_dir())
+    draft = make_draft(video, settings, recognizer, vocabulary=vocabulary, force=force)
+    out_console.print(f"wrote {draft.vtt} and {draft.srt}: {len(draft.captions)} caption(s) from {draft.words} "
+                      "word(s); a draft: review it, then run wayfinder captions check")
