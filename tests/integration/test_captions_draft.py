@@ -70,3 +70,27 @@ def test_no_model_is_exit_4_with_what_to_do(jfk_video: Path, tmp_path: Path) -> 
     assert result.returncode == 4
     assert "missing model.bin" in result.stderr and "--model" in result.stderr
     assert not list(jfk_video.parent.glob("*.partial"))
+
+
+def test_the_vocabulary_steers_the_recognizer_to_a_clinicians_name(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (.ci/run installs it): no speech to synthesize")
+    wav = tmp_path / "okonkwo.wav"
+    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(wav),
+                    "The clinic desk is on your right, where Doctor Okonkwo's team will meet you."], check=True)
+    video = tmp_path / "desk.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=6", "-i", str(wav), "-map", "0:v",
+           "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+           "-shortest", str(video))
+    plain = wayfinder("captions", "draft", video, "--model", model_dir)
+    assert plain.returncode == 0, plain.stderr
+    without = video.with_name("desk.en.vtt").read_text(encoding="utf-8")
+    steered = wayfinder("captions", "draft", video, "--model", model_dir, "--vocabulary", "Okonkwo", "--force")
+    assert steered.returncode == 0, steered.stderr
+    with_names = video.with_name("desk.en.vtt").read_text(encoding="utf-8")
+    assert "Okonkwo" not in without  # the synthetic voice alone does not carry the name...
+    assert "Okonkwo" in with_names   # ...the vocabulary list does
