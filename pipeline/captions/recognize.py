@@ -5,9 +5,11 @@ Owns: where the model folder is (`--model`, else `$WAYFINDER_WHISPER_MODEL`, els
 `<config folder>/models/faster-whisper-base`), refusing a folder that is not a
 CTranslate2 Whisper model with what to do (exit 4, like any missing tool), loading it
 with faster-whisper's own loader (never a download: a path is given), and turning its
-word timestamps into `Word`s. The vocabulary list steers the decoder twice: as the
-initial prompt (Whisper continues the style and spelling of what it was shown) and as
-faster-whisper's `hotwords`.
+word timestamps into `Word`s. The vocabulary list steers the decoder as faster-whisper's
+`hotwords` (shown to the decoder before each window). Not as an initial prompt: on sound
+with a voice but no words (a hum, a buzz) Whisper then writes the prompt back as a
+caption, which hotwords alone did not do. Segments Whisper itself judges more likely
+silence than speech (`no_speech_prob` over 0.5; real speech measured 0.01-0.1) are dropped.
 
 faster-whisper is an optional dependency (`pip install 'wayfinder[captions]'`); it is
 imported only here, only when a draft is made.
@@ -28,6 +30,7 @@ MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 DEFAULT_MODEL_NAME = "faster-whisper-base"
 # The sha256 of model.bin in Systran/faster-whisper-base (revision ebe41f70d5b6), as
 # its Hugging Face repository publishes it: the model the tests and the bench use.
+MAX_NO_SPEECH_PROB = 0.5
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 
 
@@ -56,12 +59,10 @@ def check_model_dir(model_dir: Path) -> None:
                         file=model_dir, field="model")
 
 
-def vocabulary_prompt(vocabulary: Sequence[str]) -> str | None:
-    """The initial prompt that shows the recognizer the names it will hear."""
+def hotwords(vocabulary: Sequence[str]) -> str | None:
+    """The names the recognizer should expect, as faster-whisper's `hotwords`."""
     names = [name.strip() for name in vocabulary if name.strip()]
-    if not names:
-        return None
-    return "Names in this video: " + ", ".join(names) + "."
+    return ", ".join(names) if names else None
 
 
 class Recognizer:
@@ -83,14 +84,13 @@ class Recognizer:
 
     def transcribe(self, media: Path, *, language: str = "en", vocabulary: Sequence[str] = ()) -> list[Word]:
         """Timed words of the first audio stream of `media`."""
-        names = [name.strip() for name in vocabulary if name.strip()]
         try:
             segments, _info = self._model.transcribe(
                 str(media), language=language, word_timestamps=True, beam_size=5,
-                initial_prompt=vocabulary_prompt(names), hotwords=" ".join(names) or None,
-                condition_on_previous_text=False)
+                hotwords=hotwords(vocabulary), condition_on_previous_text=False)
             return [Word(word.word.strip(), float(word.start), float(word.end))
-                    for segment in segments for word in (segment.words or []) if word.word.strip()]
+                    for segment in segments if segment.no_speech_prob <= MAX_NO_SPEECH_PROB
+                    for word in (segment.words or []) if word.word.strip()]
         except Exception as exc:  # noqa: BLE001 - PyAV and CTranslate2 raise their own kinds for a bad file
             raise InputError(f"cannot transcribe its sound: {type(exc).__name__}: {exc}", file=media,
                              field="audio") from None

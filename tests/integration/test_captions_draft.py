@@ -94,3 +94,13 @@ def test_the_vocabulary_steers_the_recognizer_to_a_clinicians_name(model_dir: Pa
     with_names = video.with_name("desk.en.vtt").read_text(encoding="utf-8")
     assert "Okonkwo" not in without  # the synthetic voice alone does not carry the name...
     assert "Okonkwo" in with_names   # ...the vocabulary list does
+
+
+def test_a_voice_without_words_gets_no_captions_not_the_vocabulary_back(model_dir: Path, tmp_path: Path) -> None:
+    from pipeline.samples import make_main_video
+
+    # the sample's voice: harmonics in syllables and phrases, but no words
+    video = make_main_video(tmp_path / "buzz.mp4", width_px=320, height_px=180, duration_s=20.0)
+    result = wayfinder("captions", "draft", video, "--model", model_dir, "--vocabulary", "Riverside Clinic")
+    assert result.returncode == 3 and "no speech was recognized" in result.stderr
+    assert not list(tmp_path.glob("buzz.en.*")) and not list(tmp_path.glob(".*partial"))

@@ -1,5 +1,5 @@
 """The recognizer's edges that need no model (pipeline.captions.recognize): a missing
-model is a missing tool (exit 4) with what to do; the vocabulary becomes the prompt; the
+model is a missing tool (exit 4) with what to do; the vocabulary becomes the hotwords; the
 preset's [captions] vocabulary and language are settings like the others."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.captions.recognize import Recognizer, default_model_dir, vocabulary_prompt
+from pipeline.captions.recognize import Recognizer, default_model_dir, hotwords
 from pipeline.captions.settings import CaptionSettings
 from pipeline.errors import EXIT_TOOL_OR_CREDENTIALS, ToolError
 
@@ -30,10 +30,9 @@ def test_the_model_folder_comes_from_the_environment(tmp_path: Path, monkeypatch
     assert default_model_dir() == tmp_path / "cfg" / "models" / "faster-whisper-base"
 
 
-def test_vocabulary_prompt() -> None:
-    assert vocabulary_prompt([]) is None and vocabulary_prompt([" "]) is None
-    assert vocabulary_prompt(["Käthe Kollwitz Pavilion", "Dr. Okonkwo"]) == \
-        "Names in this video: Käthe Kollwitz Pavilion, Dr. Okonkwo."
+def test_vocabulary_hotwords() -> None:
+    assert hotwords([]) is None and hotwords([" "]) is None
+    assert hotwords(["Käthe Kollwitz Pavilion", " Dr. Okonkwo "]) == "Käthe Kollwitz Pavilion, Dr. Okonkwo"
 
 
 def test_vocabulary_and_language_settings() -> None:
