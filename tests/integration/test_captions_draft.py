@@ -56,10 +56,9 @@ def test_the_draft_transcribes_locally_within_the_rules(model_dir: Path, jfk_vid
     assert [c.lines for c in read_captions(srt).captions] == [c.lines for c in captions]
     text = " ".join(" ".join(c.lines) for c in captions)
     assert jiwer.wer(normalized(JFK_WORDS), normalized(text)) <= 0.10, text
-    # segmented by the rules: the check passes its text and timing rules on the draft
+    # segmented by the rules and in sync with the speech: the draft passes the check
     check = wayfinder("captions", "check", vtt, "--video", jfk_video, "--json")
-    problems = json.loads(check.stdout)["problems"]
-    assert [p for p in problems if p["rule"] not in ("onset", "uncaptioned_speech")] == [], problems
+    assert check.returncode == 0, json.loads(check.stdout)["problems"]
     # a draft is never overwritten by accident (it may have been corrected by hand)
     again = wayfinder("captions", "draft", jfk_video, "--model", model_dir)
     assert again.returncode == 1 and "--force" in again.stderr
