@@ -28,6 +28,7 @@ from pydantic import (
 
 from pipeline import paths
 from pipeline.errors import ConfigError, shown_value
+from pipeline.captions.settings import CaptionSettings
 from pipeline.overlay_specs import MAX_LOWER_THIRDS, LogoSpec, LowerThirdSpec
 from pipeline.qa.settings import QaSettings
 from pipeline.tomlfile import read_toml_file
@@ -143,6 +144,7 @@ class Settings(StrictModel):
     stabilize: StabilizeSettings = StabilizeSettings()
     publish: PublishPolicy = PublishPolicy()
     qa: QaSettings = QaSettings()
+    captions: CaptionSettings = CaptionSettings()
 
 
 class PresetFile(StrictModel):
@@ -155,6 +157,7 @@ class PresetFile(StrictModel):
     # Gates (publishing rules, QA thresholds) live in presets only: a job cannot loosen them.
     publish: PublishPolicy = PublishPolicy()
     qa: QaSettings = QaSettings()
+    captions: CaptionSettings = CaptionSettings()
 
     @model_validator(mode="after")
     def _no_recorder_file(self) -> "PresetFile":
@@ -413,7 +416,7 @@ def find_preset(name: str) -> PresetInfo:
     raise ConfigError(f"unknown preset {shown_value(name)}; known presets: {known}", field="preset")
 
 
-SETTINGS_SECTIONS = ("video", "audio", "light", "stabilize", "publish", "qa")
+SETTINGS_SECTIONS = ("video", "audio", "light", "stabilize", "publish", "qa", "captions")
 
 
 def _preset_layers(name: str, seen: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:

@@ -50,7 +50,7 @@ def _register_all() -> None:
 
     for module in (render_cmd, probe_cmd, presets_cmd, samples_cmd):
         module.register(app)
-    for optional in ("qa_cmd", "upload_cmd", "auth_cmd", "queue_cmd", "batch_cmd", "state_cmd"):
+    for optional in ("qa_cmd", "upload_cmd", "auth_cmd", "queue_cmd", "batch_cmd", "state_cmd", "captions_cmd"):
         try:
             module = __import__(f"pipeline.cli.{optional}", fromlist=["register"])
         except ModuleNotFoundError as exc:

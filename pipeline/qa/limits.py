@@ -18,11 +18,13 @@ def qa_settings_for(preset_name: str) -> QaSettings:
 
 def load_qa_limits(preset_name: str = "youtube") -> QaLimits:
     """Target, ceiling and thresholds of preset `preset_name` (ConfigError for a bad preset)."""
-    audio = load_preset_settings(preset_name).audio
+    settings = load_preset_settings(preset_name)
+    audio = settings.audio
     qa = qa_settings_for(preset_name)
     return QaLimits(
         preset=preset_name,
         target_lufs=audio.target_lufs,
         true_peak_dbtp=audio.true_peak_dbtp,
         qa=qa,
+        captions=settings.captions,
     )

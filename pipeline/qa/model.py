@@ -29,6 +29,8 @@ CHANNEL_BALANCE = "channel_balance"
 PHASE = "phase"
 HUM = "hum"
 DURATION = "duration"
+# Only for files with a caption file beside them (pipeline.qa.captions).
+CAPTIONS = "captions"
 # Only for files that could not be measured: one failing check that says why.
 AUDIO_STREAM = "audio_stream"
 READABLE = "readable"
@@ -37,7 +39,7 @@ MEASURED_CHECKS: tuple[str, ...] = (
     INTEGRATED_LOUDNESS, TRUE_PEAK, LOUDNESS_RANGE, MAX_SHORT_TERM, LEADING_SILENCE,
     TRAILING_SILENCE, DROPOUTS, CLIPPING, CHANNEL_BALANCE, PHASE, HUM, DURATION,
 )
-ALL_CHECKS: tuple[str, ...] = (*MEASURED_CHECKS, AUDIO_STREAM, READABLE)
+ALL_CHECKS: tuple[str, ...] = (*MEASURED_CHECKS, CAPTIONS, AUDIO_STREAM, READABLE)
 
 # A moment on the timeline a check points at: (start_s, end_s).
 Moment = tuple[float, float]

@@ -22,6 +22,7 @@ from pathlib import Path
 from pipeline.errors import InputError, WayfinderError
 from pipeline.lifeline import exit_when_gone
 from pipeline.qa.analyse import analyse_file, is_no_audio_stream
+from pipeline.qa.captions import with_caption_check
 from pipeline.qa.checks import check_file, unmeasured_file
 from pipeline.qa.model import FileResult, QaReport
 from pipeline.qa.limits import load_qa_limits
@@ -103,7 +104,7 @@ def _qa_file(path: str, limits: QaLimits) -> FileResult:
         return unmeasured_file(path, error.message, no_audio=False)
     except Exception as exc:  # noqa: BLE001 - one odd file must not end a batch of fifty
         return unmeasured_file(path, f"unexpected {type(exc).__name__}: {exc}", no_audio=False)
-    return check_file(analysis, limits)
+    return with_caption_check(check_file(analysis, limits), limits)
 
 
 def _can_spawn_workers() -> bool:

@@ -12,10 +12,11 @@ against the same numbers a render aims for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.captions.settings import CaptionSettings
 from pipeline.qa.model import MEASURED_CHECKS
 
 
@@ -80,3 +81,4 @@ class QaLimits:
     target_lufs: float
     true_peak_dbtp: float
     qa: QaSettings
+    captions: CaptionSettings = field(default_factory=CaptionSettings)  # for a caption file beside the media

@@ -18,7 +18,7 @@ from pipeline.errors import ConfigError, shown_value
 from pipeline.youtube.captions import check_caption_file
 from pipeline.youtube.chapters import check_chapters
 from pipeline.youtube.metadata import CATEGORIES, VideoMetadata
-from pipeline.youtube.policy import PublishPolicy, check_policy
+from pipeline.youtube.policy import PublishPolicy, check_policy, is_public_or_scheduled
 from pipeline.youtube.thumbnail import check_thumbnail_file
 from pipeline.youtube.video_facts import MAX_VIDEO_BYTES, MAX_VIDEO_DURATION_S, VideoFacts
 
@@ -133,6 +133,23 @@ def check_video(facts: VideoFacts) -> list[str]:
     return problems
 
 
+def check_caption_quality(meta: VideoMetadata, facts: VideoFacts, policy: PublishPolicy) -> list[str]:
+    """The caption rules (pipeline.captions) as upload problems, where the preset's
+    `require_captions` gate applies: a public or scheduled upload. A private review
+    upload may carry draft captions that are not yet right."""
+    if meta.captions is None or not policy.require_captions or not is_public_or_scheduled(meta):
+        return []
+    from pipeline.captions.check import caption_check_problems
+    from pipeline.config import load_preset_settings
+
+    settings = load_preset_settings(policy.preset).captions if policy.preset else None
+    if settings is None:
+        from pipeline.captions.settings import CaptionSettings
+
+        settings = CaptionSettings()
+    return caption_check_problems(Path(meta.captions), facts.path, settings)
+
+
 def collect_problems(
     meta: VideoMetadata,
     facts: VideoFacts,
@@ -160,7 +177,8 @@ def collect_problems(
                         "(set privacy = \"private\"; the video becomes public at publish_at)")
     problems += check_chapters(meta.chapters, facts.duration_s)
     if meta.captions is not None:
-        problems += check_caption_file(Path(meta.captions), facts.duration_s)
+        caption_problems = check_caption_file(Path(meta.captions), facts.duration_s)
+        problems += caption_problems or check_caption_quality(meta, facts, policy)
     if meta.thumbnail == "auto":
         if facts.duration_s is None:
             problems.append("thumbnail: auto needs a video PyAV can read; this file's duration is unknown")
