@@ -175,11 +175,12 @@ def make_lav_wav(path: Path, camera: Path, *, tail_s: float = 0.5) -> Path:
 
 
 def write_srt(path: Path, *, duration_s: float = 20.0) -> Path:
+    # Two lines of at most 42 characters each, as the caption rules ask (pipeline.captions).
     lines = [
-        "Welcome to the Riverside Clinic walkthrough.",
-        "From the parking ramp, take the lift to level 2.",
-        "Follow the blue line to the main entrance.",
-        "The clinic desk is on your right, past the pharmacy.",
+        "Welcome to the Riverside Clinic\nwalkthrough.",
+        "From the parking ramp,\ntake the lift to level 2.",
+        "Follow the blue line\nto the main entrance.",
+        "The clinic desk is on your right,\npast the pharmacy.",
     ]
     step_s = duration_s / len(lines)
 

@@ -33,9 +33,9 @@ PLAN_FORMAT_VERSION = 2  # 2: untagged HD read as BT.709, not converted from BT.
 RECORD_SUFFIX = ".wayfinder.hash"
 RECORD_FORMAT = 1
 
-# Settings that never change what a render produces: how fast it runs, and the
-# publishing gates (checked at upload time).
-IGNORED_SETTINGS: dict[str, tuple[str, ...] | None] = {"video": ("threads",), "publish": None}
+# Settings that never change what a render produces: how fast it runs, the publishing
+# gates (checked at upload time) and the caption rules (checked by QA and the upload).
+IGNORED_SETTINGS: dict[str, tuple[str, ...] | None] = {"video": ("threads",), "publish": None, "captions": None}
 
 COMPONENT_LABELS = {
     "version": "Wayfinder version",

@@ -20,6 +20,7 @@ meaning of each:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -77,22 +78,30 @@ def _per_caption(caption: Caption, rules: CaptionSettings, programme_s: float) -
     return problems
 
 
-def _distance_to_speech_s(time_s: float, speech: Sequence[Span]) -> float:
-    return min((max(start - time_s, time_s - end, 0.0) for start, end in speech), default=float("inf"))
+def _nearby_spans(time_s: float, speech: Sequence[Span], starts: Sequence[float]) -> Sequence[Span]:
+    # Spans are sorted and apart: only the one starting at or before `time_s` and the
+    # next can be nearest (bisect keeps a file of thousands of captions fast).
+    index = bisect.bisect_right(starts, time_s)
+    return speech[max(0, index - 1): index + 1]
+
+
+def _distance_to_speech_s(time_s: float, spans: Sequence[Span]) -> float:
+    return min((max(start - time_s, time_s - end, 0.0) for start, end in spans), default=float("inf"))
 
 
 def _onset(caption: Caption, previous_end_s: float | None, rules: CaptionSettings,
-           speech: Sequence[Span]) -> CaptionProblem | None:
+           speech: Sequence[Span], starts: Sequence[float]) -> CaptionProblem | None:
     tolerance_s = rules.onset_tolerance_s + EPSILON_S
     start_s = caption.start_s
-    distance_s = _distance_to_speech_s(start_s, speech)
+    nearby = _nearby_spans(start_s, speech, starts)
+    distance_s = _distance_to_speech_s(start_s, nearby)
     if distance_s > tolerance_s:
         if distance_s == float("inf"):
             message = "no speech was found in the programme"
         else:
             message = f"no speech within {rules.onset_tolerance_s:g} s of its start (nearest {distance_s:.2f} s away)"
         return CaptionProblem("onset", start_s, message, caption.number)
-    inside = next((span for span in speech if span[0] <= start_s <= span[1]), None)
+    inside = next((span for span in nearby if span[0] <= start_s <= span[1]), None)
     continues = previous_end_s is not None and start_s - previous_end_s <= tolerance_s
     if inside is not None and start_s - inside[0] > tolerance_s and not continues:
         return CaptionProblem("onset", start_s, f"starts {start_s - inside[0]:.2f} s after the speech it shows began "
@@ -101,19 +110,33 @@ def _onset(caption: Caption, previous_end_s: float | None, rules: CaptionSetting
     return None
 
 
+def _on_screen(captions: Sequence[Caption]) -> list[Span]:
+    """The union of the captions' times on screen: sorted, apart."""
+    union: list[Span] = []
+    for start_s, end_s in sorted((c.start_s, c.end_s) for c in captions):
+        if union and start_s <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end_s))
+        else:
+            union.append((start_s, end_s))
+    return union
+
+
 def _uncaptioned(captions: Sequence[Caption], rules: CaptionSettings, speech: Sequence[Span]) -> list[CaptionProblem]:
-    covered = sorted((c.start_s, c.end_s) for c in captions)
+    covered = _on_screen(captions)
     problems: list[CaptionProblem] = []
+    first = 0  # both lists are sorted: walk them together
     for start_s, end_s in speech:
-        # Walk the span, cutting out every caption on screen; what is left is uncaptioned.
+        while first < len(covered) and covered[first][1] <= start_s:
+            first += 1
         cursor = start_s
         gaps: list[Span] = []
-        for cap_start, cap_end in covered:
-            if cap_end <= cursor or cap_start >= end_s:
-                continue
+        index = first
+        while index < len(covered) and covered[index][0] < end_s:
+            cap_start, cap_end = covered[index]
             if cap_start > cursor:
                 gaps.append((cursor, cap_start))
             cursor = max(cursor, cap_end)
+            index += 1
         if cursor < end_s:
             gaps.append((cursor, end_s))
         for gap_start, gap_end in gaps:
@@ -129,6 +152,8 @@ def check_captions(captions: Sequence[Caption], rules: CaptionSettings, *, progr
                    speech: Sequence[Span]) -> list[CaptionProblem]:
     """Every problem of every caption, in time order (speech problems among them)."""
     problems: list[CaptionProblem] = []
+    speech = sorted(speech)
+    starts = [start for start, _ in speech]
     ordered = sorted(captions, key=lambda c: (c.start_s, c.number))
     previous: Caption | None = None
     for caption in ordered:
@@ -137,7 +162,7 @@ def check_captions(captions: Sequence[Caption], rules: CaptionSettings, *, progr
             problems.append(CaptionProblem("overlap", caption.start_s, f"starts before caption {previous.number} "
                                            f"ends ({format_time(previous.end_s)})", caption.number))
         if caption.start_s < programme_s:
-            onset = _onset(caption, previous.end_s if previous else None, rules, speech)
+            onset = _onset(caption, previous.end_s if previous else None, rules, speech, starts)
             if onset is not None:
                 problems.append(onset)
         if previous is None or caption.end_s > previous.end_s:

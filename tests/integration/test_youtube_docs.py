@@ -23,17 +23,24 @@ REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "youtube.md"
 SAMPLE_SRT = """1
 00:00:00,000 --> 00:00:04,800
-Welcome to the Riverside Clinic walkthrough.
+Welcome to the Riverside Clinic
+walkthrough.
 
 2
 00:00:05,000 --> 00:00:09,800
-From the parking ramp, take the lift to level 2.
+From the parking ramp,
+take the lift to level 2.
 
 3
-00:00:10,000 --> 00:00:19,800
-The clinic desk is on your right, past the pharmacy.
-"""
+00:00:10,000 --> 00:00:14,800
+Follow the blue line
+to the main entrance.
 
+4
+00:00:15,000 --> 00:00:19,800
+The clinic desk is on your right,
+past the pharmacy.
+"""
 
 def code_blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)

@@ -40,6 +40,10 @@ def test_same_job_same_fingerprint_and_threads_or_publish_gates_do_not_count(med
     gated = quick_job(media, tmp_path / "out.mp4", preset_name="youtube-draft",
                       flag_layer={"publish": {"require_captions": True}})
     assert first == fp.build_fingerprint(gated, digest_of)  # upload gates do not change the file
+    strict = quick_job(media, tmp_path / "out.mp4", preset_name="youtube-draft",
+                       flag_layer={"captions": {"profile": "dcmp-strict"}})
+    assert strict.settings.captions.profile == "dcmp-strict"
+    assert first == fp.build_fingerprint(strict, digest_of)  # nor do the caption rules
     assert first.components["input"] == hashlib.sha256(b"first input").hexdigest()
 
 

@@ -105,3 +105,13 @@ def test_settings_reject_unknown_keys_and_profiles() -> None:
         CaptionSettings(max_lines_chars=3)  # type: ignore[call-arg]
     with pytest.raises(ValueError):
         CaptionSettings(profile="loose")  # type: ignore[arg-type]
+
+
+def test_ten_thousand_captions_are_checked_in_one_pass() -> None:
+    # every caption 1.5 s over its own 1.4 s of speech; a linear scan per caption would
+    # take 10,000 x 10,000 steps
+    captions = [cap(n, 2.0 * n, 2.0 * n + 1.5) for n in range(1, 10_001)]
+    speech = [(2.0 * n, 2.0 * n + 1.4) for n in range(1, 10_001)]
+    assert rules_hit(captions, programme_s=30_000, speech=speech) == []
+    speech.append((40_000.0, 40_003.0))
+    assert rules_hit(captions, programme_s=50_000, speech=speech) == [(None, "uncaptioned_speech")]
