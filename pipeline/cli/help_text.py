@@ -7,6 +7,10 @@ and cut long option names at 80 columns. `finish_help` walks the built Click com
 tree once, before it runs, and switches every command to Click's plain formatter (which
 wraps words and cuts nothing), gives every option and argument a value name, and adds
 the example from `EXAMPLES` as the epilog.
+
+Two of Typer's argument methods are replaced per instance (`get_usage_pieces`,
+`display_type_rich`, as in Typer 0.29); tests/integration/test_cli_help.py fails if a
+Typer release brings the type labels back.
 """
 
 from __future__ import annotations

@@ -32,10 +32,12 @@ def test_building_the_package_prints_no_setuptools_warning_about_the_presets(tmp
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "build_py", "-d", str(tmp_path),
-                           "--force"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # egg_info's folder goes to tmp_path too: the test leaves nothing in the repository.
+    done = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "egg_info", "--egg-base",
+                           str(tmp_path), "build_py", "-d", str(tmp_path / "build"), "--force"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     output = done.stdout + done.stderr
     assert "_presets.templates" not in output, output
-    assert (tmp_path / "pipeline" / "_presets" / "templates" / "navigation.toml").is_file()
-    assert (tmp_path / "pipeline" / "_presets" / "youtube.toml").is_file()
+    assert (tmp_path / "build" / "pipeline" / "_presets" / "templates" / "navigation.toml").is_file()
+    assert (tmp_path / "build" / "pipeline" / "_presets" / "youtube.toml").is_file()
