@@ -45,6 +45,10 @@ EXAMPLES: dict[str, str] = {
     "state backups": "wayfinder state backups",
     "state backup": "wayfinder state backup",
     "state restore": "wayfinder state restore",
+    "captions check": ("wayfinder captions check samples/media/walkthrough.srt \\\n"
+                       "      --video samples/media/walkthrough.mp4"),
+    "captions draft": ("wayfinder captions draft samples/media/walkthrough.mp4 \\\n"
+                       "      --vocabulary \"Riverside Clinic\""),
 }
 
 # Value names by option, where the value's meaning is more than its type.
@@ -55,6 +59,7 @@ OPTION_VALUE_NAMES: dict[str, str] = {
     "--consent-form": "TEXT", "--junit": "FILE", "--html": "FILE", "--jobs": "N", "--cluster": "ADDRESS",
     "--only": "NAME", "--state": "STATE", "--max": "N", "--credentials": "FILE", "--client-secrets": "FILE",
     "--api-root": "URL", "--chunk-kib": "KIB", "--retries": "N", "--from": "FILE",
+    "--video": "FILE", "--profile": "standard|dcmp-strict", "--model": "DIR", "--vocabulary": "NAME",
 }
 
 # Suffixes that carry the unit of a number option (conventions: names with units).
@@ -77,7 +82,8 @@ def value_name(param: Any) -> str:
         for suffix, unit in UNIT_VALUE_NAMES.items():
             if name.endswith(suffix):
                 return unit
-    type_name = getattr(param.type, "name", "") or ""
+    # A list option (`--vocabulary`) may carry no `type` of its own.
+    type_name = getattr(getattr(param, "type", None), "name", "") or ""
     return {"integer": "N", "float": "NUMBER", "path": "PATH"}.get(type_name, "TEXT")
 
 
