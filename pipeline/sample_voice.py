@@ -120,12 +120,16 @@ def synthesize_voice(
             for formant_hz, bandwidth_hz in zip(formants, FORMANT_BANDWIDTHS_HZ):
                 b, a = _resonator(formant_hz, bandwidth_hz, rate_hz)
                 voiced = signal.lfilter(b, a, voiced)
+            # Each syllable at about the same effort: the formants' resonances would make
+            # close vowels (i, u) far louder than open ones.
+            voiced = voiced / (np.sqrt(np.mean(voiced**2)) + 1e-12)
             syllable = voiced * _envelope(count, rate_hz) * rng.uniform(0.6, 1.0)
             if consonant in ("fricative", "plosive"):
                 burst_n = int((0.07 if consonant == "fricative" else 0.015) * rate_hz)
                 lead = min(burst_n, first)
                 noise = signal.lfilter(fricative_b, fricative_a, rng.standard_normal(lead + burst_n // 2))
-                noise *= _envelope(len(noise), rate_hz) * (0.04 if consonant == "fricative" else 0.08)
+                noise *= _envelope(len(noise), rate_hz) * (0.25 if consonant == "fricative" else 0.5) / (
+                    np.sqrt(np.mean(noise**2)) + 1e-12)
                 turn[first - lead:first - lead + len(noise)] += noise[: n - (first - lead)]
             if consonant == "nasal":
                 syllable[: count // 3] *= 0.4  # a murmur before the vowel opens

@@ -286,13 +286,14 @@ def _write_record(folder: Path, files: dict[str, dict[str, object]]) -> None:
 
 
 def write_samples(
-    folder: Path, *, sizes: SampleSizes = FULL_SIZES, force: bool = False, report: Report | None = None
+    folder: Path, *, sizes: SampleSizes | None = None, force: bool = False, report: Report | None = None
 ) -> dict[str, Path]:
     """Write the demo set into `folder` (created if needed); returns name -> path.
 
     A file whose record (recipe, size, modification time) still matches is kept, unless
     `force`. The lavalier track is made from the walkthrough, so it follows it.
     """
+    sizes = sizes or FULL_SIZES
     folder.mkdir(parents=True, exist_ok=True)
     files = _read_record(folder)
     main_w, main_h = sizes.main_px
