@@ -135,14 +135,16 @@ GUIDE_ROOM = Room(reverb_rt60_s=0.25, reverb_mix=0.1, noise_rms=0.0012, hum_ampl
 
 # Two shots of the walk, cut at half time. Both were shot too dark and warm (a phone
 # exposing for the ceiling lights under warm-white tubes); the second, a side corridor
-# with its lights half off, more so: about 1.4 and 2.2 stops under, and an orange cast.
+# with its lights half off and lit by old tungsten lamps, more so. Their walls, ceilings
+# and doors are near-neutral, as a hospital's are: the cast is the light's, not the
+# paint's, so auto light can measure it.
 SHOT_1 = CorridorShot(CorridorLook(), start_m=0.0, speed_m_s=1.1, exposure=0.48, tint=(1.0, 0.86, 0.66))
 SHOT_2 = CorridorShot(
-    CorridorLook(width_m=3.2, height_m=2.9, wall=(222, 206, 180), floor=(150, 120, 96), ceiling=(230, 226, 218),
-                 end_wall=(230, 220, 200), door=(70, 110, 150), line=(30, 96, 200), light_every_m=5.0,
+    CorridorLook(width_m=3.2, height_m=2.9, wall=(206, 210, 212), floor=(150, 150, 146), ceiling=(232, 232, 230),
+                 end_wall=(220, 225, 230), door=(70, 110, 150), line=(30, 96, 200), light_every_m=5.0,
                  door_every_m=6.0, sign_at_m=14.0, sign_text="Pharmacy \u2190   Clinic desk \u2192",
                  sign_colour=(20, 100, 70)),
-    start_m=2.0, speed_m_s=0.9, exposure=0.3, tint=(1.0, 0.78, 0.5),
+    start_m=2.0, speed_m_s=0.9, exposure=0.36, tint=(1.0, 0.8, 0.55),
 )
 
 

@@ -1,9 +1,10 @@
 """Every command README.md and docs/*.md show runs, in the order shown, against the sample
 media, in a temporary copy of the repository's samples folder.
 
-The copy is what `make demo` leaves behind, made by make demo's own two steps at test
-sizes: the media synthesized by `write_samples` (smaller pictures, same lengths, voices and
-cut, so every sample job's times still hold) and `wayfinder batch samples/demo.toml`.
+The copy holds the repository's samples folder and the media `make demo` synthesizes,
+made by the same `write_samples` at test sizes (smaller pictures, same lengths, voices and
+cut, so every sample job's times still hold). The docs run in order, README first: its
+renders make the outputs (samples/out) that later commands upload and check.
 Upload commands talk to the local YouTube-compatible server (tests/youtube_server) through
 the documented settings (WAYFINDER_YOUTUBE_API_ROOT, WAYFINDER_CREDENTIALS). `/tmp/` in a
 command is a temporary folder of the test, and the docs' example server address is the
@@ -30,13 +31,14 @@ from youtube_server import FakeYouTube
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 # Same lengths as the demo set (the sample jobs cut at fixed seconds), a quarter of the pixels.
-TEST_SIZES = SampleSizes(main_px=(640, 360), main_fps=15, guide_px=(320, 240), guide_fps=25)
+TEST_SIZES = SampleSizes(main_px=(320, 180), main_fps=10, guide_px=(160, 120), guide_fps=25)
 COMMAND_TIMEOUT_S = 600
 
 SKIPPED: dict[str, str] = {
-    "make demo": "creates a virtual environment (pip install) and renders at full size for minutes; "
-                 "its two steps run in this test's fixture at test sizes (write_samples, then "
-                 "`wayfinder batch samples/demo.toml`), and test_samples.py checks that a second run keeps everything",
+    "make demo": "creates a virtual environment (pip install) and renders seven jobs at full size (minutes); "
+                 "its synthesis runs in this test's fixture at test sizes, the jobs it renders are rendered "
+                 "by the commands below, test_samples.py checks that a second synthesis keeps everything and "
+                 "test_demo_manifest.py that its batch lists every sample job",
     "make test": "runs the whole suite, this test included",
     "wayfinder auth login --client-secrets ~/Downloads/client_secret.json":
         "signs in to Google in a browser; tests/integration/test_youtube_auth_cli.py runs the same flow "
@@ -119,22 +121,20 @@ def doc_shell(tmp_path_factory: pytest.TempPathFactory, youtube_server: FakeYouT
         "HOME": str(home),
         "COLUMNS": "80",
     })
-    shell = DocShell(root, env, tmp, {DOC_SERVER_ADDRESS: youtube_server.url}, COMMAND_TIMEOUT_S)
-    demo = shell.run("wayfinder batch samples/demo.toml")
-    assert demo.returncode == 0, demo.stdout + demo.stderr
-    return shell
+    return DocShell(root, env, tmp, {DOC_SERVER_ADDRESS: youtube_server.url}, COMMAND_TIMEOUT_S)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.name)
-def test_every_command_in_the_doc_runs(doc: Path, doc_shell: DocShell) -> None:
+def test_every_command_in_the_docs_runs(doc_shell: DocShell) -> None:
+    """In order, README first; every failure is listed, not only the first."""
     failures = []
-    for command in extract_commands(REPO, doc):
-        if command.text in SKIPPED:
-            continue
-        expected, _reason = EXPECTED_EXIT.get(command.text, (0, ""))
-        ran = doc_shell.run(command.text)
-        if ran.returncode != expected:
-            tail = "\n    ".join((ran.stderr or ran.stdout).strip().splitlines()[-6:])
-            failures.append(f"{command.where}: `{command.text}` exited {ran.returncode}, not {expected}:\n    {tail}")
+    for doc in DOCS:
+        for command in extract_commands(REPO, doc):
+            if command.text in SKIPPED:
+                continue
+            expected, _reason = EXPECTED_EXIT.get(command.text, (0, ""))
+            ran = doc_shell.run(command.text)
+            if ran.returncode != expected:
+                tail = "\n    ".join((ran.stderr or ran.stdout).strip().splitlines()[-6:])
+                failures.append(f"{command.where}: `{command.text}` exited {ran.returncode}, not {expected}:\n    {tail}")
     assert not failures, "\n".join(failures)
