@@ -121,7 +121,7 @@ class DocShell:
         if words[0] == "export":
             for assignment in words[1:]:
                 key, _, value = assignment.partition("=")
-                self.env[key] = value
+                self.env[key] = self._word(value)
             return Ran(words, 0, "", "")
         stdout_file = None
         if ">" in words:

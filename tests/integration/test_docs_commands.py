@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,9 @@ DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 # Same lengths as the demo set (the sample jobs cut at fixed seconds), a quarter of the pixels.
 TEST_SIZES = SampleSizes(main_px=(320, 180), main_fps=10, guide_px=(160, 120), guide_fps=25)
 COMMAND_TIMEOUT_S = 600
+# About 35 commands, a dozen of them renders: a few minutes on 2 idle cores; the limit
+# leaves room for a machine loaded many times over.
+COMMANDS_TIMEOUT_S = 2400
 
 SKIPPED: dict[str, str] = {
     "make demo": "creates a virtual environment (pip install) and renders seven jobs at full size (minutes); "
@@ -48,14 +52,17 @@ SKIPPED: dict[str, str] = {
         "made this test's media, and test_samples.py runs `wayfinder samples` itself",
 }
 
-# The docs say these fail, and why: the raw recordings are not normalized (README, Loudness QA:
-# "so they fail integrated_loudness"); the queue example's item 1 is the raw recording and
-# fails its loudness check at upload time (README, Scheduled uploads).
+# The docs say these fail here, and why: the raw recordings are not normalized (README,
+# Loudness QA: "so they fail integrated_loudness"); the queue example's item 1 is the raw
+# recording and fails its loudness check at upload time (README, Scheduled uploads).
 EXPECTED_EXIT: dict[str, tuple[int, str]] = {
     "wayfinder qa samples/media samples/out": (1, "the raw sources fail integrated_loudness"),
     "wayfinder qa samples/media samples/out --json --junit /tmp/qa.xml --html /tmp/qa.html > /tmp/qa.json":
         (1, "the raw sources fail integrated_loudness"),
     "wayfinder queue run --once": (1, "item 1 (the raw recording) fails the loudness gate"),
+    # Shown for a damaged database; here it is sound, and the README says restore then refuses
+    # ("It refuses to replace a state file that passes its check unless you add --force").
+    "wayfinder state restore": (2, "the state database passes its check: restore refuses without --force"),
 }
 
 DOC_SERVER_ADDRESS = "http://127.0.0.1:8765/"
@@ -125,6 +132,7 @@ def doc_shell(tmp_path_factory: pytest.TempPathFactory, youtube_server: FakeYouT
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(COMMANDS_TIMEOUT_S)
 def test_every_command_in_the_docs_runs(doc_shell: DocShell) -> None:
     """In order, README first; every failure is listed, not only the first."""
     failures = []
@@ -133,7 +141,9 @@ def test_every_command_in_the_docs_runs(doc_shell: DocShell) -> None:
             if command.text in SKIPPED:
                 continue
             expected, _reason = EXPECTED_EXIT.get(command.text, (0, ""))
+            started = time.monotonic()
             ran = doc_shell.run(command.text)
+            print(f"{command.where}: exit {ran.returncode} in {time.monotonic() - started:.1f} s", flush=True)
             if ran.returncode != expected:
                 tail = "\n    ".join((ran.stderr or ran.stdout).strip().splitlines()[-6:])
                 failures.append(f"{command.where}: `{command.text}` exited {ran.returncode}, not {expected}:\n    {tail}")
