@@ -23,7 +23,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +194,7 @@ def run_ffmpeg(
     stdout_sink: Callable[[bytes], None] | None = None,
     stdout_chunk_bytes: int = 1 << 20,
     stop: threading.Event | None = None,
+    stdin_chunks: Iterable[bytes] | None = None,
 ) -> FfmpegResult:
     """Run ffmpeg with `args` (everything after the binary name).
 
@@ -201,12 +202,15 @@ def run_ffmpeg(
     sink in chunks (no progress events then). Raises RenderError (with ffmpeg's last
     stderr lines) on a non-zero exit when `check`, Cancelled on KeyboardInterrupt.
     `stop`, when set by another thread (the other half of the same render failed), ends
-    this run with Cancelled. The child never outlives this call.
+    this run with Cancelled. With `stdin_chunks` (raw frames made in Python), `pipe:0` in
+    `args` reads them, fed by a thread; an exception raised while making them is raised
+    here once ffmpeg has been stopped. The child never outlives this call.
     """
     if _cancelled.is_set() or (stop is not None and stop.is_set()):
         raise Cancelled(f"{what} not started: the run was cancelled", file=file)
     progress_args = ["-progress", "pipe:1"] if stdout_sink is None else []
-    argv = [find_ffmpeg(), "-hide_banner", "-nostdin", *progress_args, "-nostats", *args]
+    no_stdin = ["-nostdin"] if stdin_chunks is None else []
+    argv = [find_ffmpeg(), "-hide_banner", *no_stdin, *progress_args, "-nostats", *args]
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     full: list[str] = []
 
@@ -219,7 +223,7 @@ def run_ffmpeg(
     try:
         process = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin_chunks is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -250,7 +254,26 @@ def run_ffmpeg(
                 return
         _terminate(process)
 
+    feed_errors: list[BaseException] = []
+
+    def feed_stdin() -> None:
+        assert process.stdin is not None and stdin_chunks is not None
+        try:
+            for chunk in stdin_chunks:
+                process.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status and stderr say why
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            feed_errors.append(exc)
+            _terminate(process)
+        finally:
+            try:
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+
     stderr_thread = threading.Thread(target=read_stderr, daemon=True)
+    feed_thread = threading.Thread(target=feed_stdin, daemon=True) if stdin_chunks is not None else None
     try:
         # Everything after the start is inside the try: a Ctrl-C at any point (even while
         # a helper thread starts) must still stop ffmpeg.
@@ -265,6 +288,8 @@ def run_ffmpeg(
         if _cancelled.is_set():
             raise Cancelled(f"{what} cancelled", file=file)
         stderr_thread.start()
+        if feed_thread is not None:
+            feed_thread.start()
         if stop is not None:
             threading.Thread(target=stop_when_asked, daemon=True).start()
         assert process.stdout is not None
@@ -289,9 +314,13 @@ def run_ffmpeg(
     finally:
         if stderr_thread.ident is not None:
             stderr_thread.join(timeout=5)
+        if feed_thread is not None and feed_thread.ident is not None:
+            feed_thread.join()
         with _running_lock:
             _running.discard(process)
 
+    if feed_errors:
+        raise feed_errors[0]
     if (_cancelled.is_set() or (stop is not None and stop.is_set())) and process.returncode != 0:
         raise Cancelled(f"{what} cancelled", file=file)
     result = FfmpegResult(process.returncode, list(tail), "\n".join(full))

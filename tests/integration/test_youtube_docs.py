@@ -95,8 +95,19 @@ def samples_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for block in code_blocks("toml"):
         first = block.splitlines()[0]
         if first.startswith("# samples/"):
-            (root / first[2:].strip()).write_text(block, encoding="utf-8")
+            target = root / first[2:].strip()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block, encoding="utf-8")
     return root
+
+
+def test_the_job_files_the_doc_shows_ship_as_shown() -> None:
+    shown = [block for block in code_blocks("toml") if block.startswith("# samples/")]
+    assert shown
+    for block in shown:
+        shipped = REPO / block.splitlines()[0][2:].strip()
+        assert shipped.is_file(), f"docs/youtube.md shows {shipped.relative_to(REPO)}, which does not exist"
+        assert shipped.read_text(encoding="utf-8") == block
 
 
 def test_the_doc_has_dry_run_examples_for_templates_jobs_and_the_policy() -> None:
