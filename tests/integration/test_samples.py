@@ -154,7 +154,7 @@ def test_a_changed_file_or_recipe_is_made_again_and_the_lav_track_follows(
     made.clear()
     monkeypatch.setattr(samples, "RECIPE_VERSION", samples.RECIPE_VERSION + 1)
     write_samples(folder, sizes=SIZES, report=report)
-    assert made == ["walkthrough", "guide", "speech", "captions", "lav"]
+    assert made == ["walkthrough", "guide", "speech", "captions", "lav", "logo"]
     assert sorted(p.name for p in folder.iterdir() if "partial" in p.name) == []
 
 
