@@ -201,12 +201,16 @@ def test_a_public_upload_under_require_captions_is_refused_for_caption_problems(
     assert wf.server.log == []
 
 
-def test_the_detector_finds_the_sample_speech_phrases(tmp_path: Path) -> None:
+def test_the_detector_finds_the_lavfi_voice_phrases(tmp_path: Path) -> None:
     from pipeline.captions.speech import measure_speech_spans
-    from pipeline.samples import SpeechSpec, make_speech_wav
+    from pipeline.samples import SpeechSpec, speech_expression
 
-    spec = SpeechSpec()
-    wav = make_speech_wav(tmp_path / "speech.wav", duration_s=12.0)
+    # The lavfi voice whose phrases are known by construction (the sample set's own voice
+    # is now formant-synthesized with random phrase lengths).
+    spec = SpeechSpec(duration_s=12.0)
+    wav = tmp_path / "speech.wav"
+    expr = speech_expression(spec).replace(",", "\\,")
+    ffmpeg("-f", "lavfi", "-i", f"aevalsrc=exprs={expr}:sample_rate=48000:duration=12", "-c:a", "pcm_s16le", str(wav))
     talking_s = spec.phrase_s - spec.pause_s
     phrases = [(start, start + talking_s) for start in (0.0, 4.0, 8.0)]  # as the sample makes them
     found = measure_speech_spans(wav)
