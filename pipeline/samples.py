@@ -222,6 +222,25 @@ def make_lav_wav(path: Path, camera: Path, *, tail_s: float = 0.5) -> Path:
     return path
 
 
+# The shaky take: the walkthrough's first seconds seen through a window that bobs at a
+# walker's step (about 2 Hz) and sways (0.8 Hz), as a hand-held phone would add: shifts of
+# up to 1.6 % of the width, 1.8 % of the height.
+SHAKY_DURATION_S = 6.0
+SHAKY_CROP = ("crop=w=trunc(iw*0.9/2)*2:h=trunc(ih*0.9/2)*2"
+              ":x='iw*0.05+iw*0.010*sin(2*PI*1.9*t)+iw*0.006*sin(2*PI*0.8*t+1)'"
+              ":y='ih*0.05+ih*0.018*sin(2*PI*2.1*t+2)'")
+
+
+def make_shaky_take(path: Path, camera: Path, *, duration_s: float = SHAKY_DURATION_S) -> Path:
+    """A shaky second take for stabilization: `camera`'s first `duration_s` with a
+    walker's bob and sway (SHAKY_CROP), at 90 % of its size, with its sound."""
+    args = ["-y", "-i", str(camera), "-t", f"{duration_s}", "-vf", f"{SHAKY_CROP},format=yuv420p",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-b:a", "128k",
+            "-f", "mp4", str(path)]
+    run_ffmpeg(args, total_s=duration_s, what="sample synthesis", file=path)
+    return path
+
+
 def write_srt(path: Path, *, duration_s: float = 20.0) -> Path:
     # Two lines of at most 42 characters each, as the caption rules ask (pipeline.captions).
     lines = [
@@ -327,6 +346,7 @@ def write_samples(
         ("captions", "walkthrough.srt", lambda p: write_srt(p, duration_s=duration_s), None),
         ("lav", "walkthrough-lav.wav", lambda p: make_lav_wav(p, folder / "walkthrough.mp4"), "walkthrough.mp4"),
         ("logo", "logo.png", make_logo_png, None),
+        ("shaky", "shaky-corridor.mp4", lambda p: make_shaky_take(p, folder / "walkthrough.mp4"), "walkthrough.mp4"),
     ]
     written: dict[str, Path] = {}
     for name, file_name, make, depends_on in makers:

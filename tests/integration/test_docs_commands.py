@@ -27,6 +27,7 @@ import pytest
 
 from pipeline.samples import SampleSizes, write_samples
 from tests.docs_commands import DocCommand, DocShell, base_env, extract_commands
+from tests.whisper_model import assemble_model
 from youtube_server import FakeYouTube
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,6 +48,12 @@ SKIPPED: dict[str, str] = {
     "wayfinder auth login --client-secrets ~/Downloads/client_secret.json":
         "signs in to Google in a browser; tests/integration/test_youtube_auth_cli.py runs the same flow "
         "against the local server",
+    ".venv/bin/python -m pip install -e '.[captions]'":
+        "installs a package from the network into the environment; the test extras already hold "
+        "faster-whisper, and tests/unit/test_packaging.py checks the extra exists",
+    "huggingface-cli download Systran/faster-whisper-base --local-dir ~/.config/wayfinder/models/faster-whisper-base":
+        "downloads the model from the internet; this test gives the draft command the same model "
+        "(whisper-base, sha256-checked) through WAYFINDER_WHISPER_MODEL",
     "wayfinder samples /tmp/wayfinder-samples":
         "synthesizes the full-size set (1080p, about 1.5 min on 2 loaded cores); the same write_samples "
         "made this test's media, and test_samples.py runs `wayfinder samples` itself",
@@ -60,6 +67,9 @@ EXPECTED_EXIT: dict[str, tuple[int, str]] = {
     "wayfinder qa samples/media samples/out --json --junit /tmp/qa.xml --html /tmp/qa.html > /tmp/qa.json":
         (1, "the raw sources fail integrated_loudness"),
     "wayfinder queue run --once": (1, "item 1 (the raw recording) fails the loudness gate"),
+    "wayfinder captions check samples/media/walkthrough.srt --video samples/media/walkthrough.mp4 "
+    "--profile dcmp-strict": (1, "the README shows the strict profile failing one 33-character line"),
+    "wayfinder qa samples/media/walkthrough.mp4 --json": (1, "the raw recording fails integrated_loudness"),
     # Shown for a damaged database; here it is sound, and the README says restore then refuses
     # ("It refuses to replace a state file that passes its check unless you add --force").
     "wayfinder state restore": (2, "the state database passes its check: restore refuses without --force"),
@@ -114,6 +124,7 @@ def doc_shell(tmp_path_factory: pytest.TempPathFactory, youtube_server: FakeYouT
     shutil.copytree(REPO / "samples", root / "samples",
                     ignore=shutil.ignore_patterns("media", "out", "__pycache__"))
     write_samples(root / "samples" / "media", sizes=TEST_SIZES)
+    model = assemble_model(tmp_path_factory.mktemp("whisper") / "faster-whisper-base")
     credentials = home / "config" / "credentials.json"
     youtube_server.write_credentials(credentials)
     youtube_server.write_credentials(tmp / "test-credentials.json")  # the file docs/youtube.md exports
@@ -127,6 +138,7 @@ def doc_shell(tmp_path_factory: pytest.TempPathFactory, youtube_server: FakeYouT
         "WAYFINDER_RETRY_BASE_S": "0.01",
         "HOME": str(home),
         "COLUMNS": "80",
+        "WAYFINDER_WHISPER_MODEL": str(model),
     })
     return DocShell(root, env, tmp, {DOC_SERVER_ADDRESS: youtube_server.url}, COMMAND_TIMEOUT_S)
 

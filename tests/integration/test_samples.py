@@ -149,12 +149,12 @@ def test_a_changed_file_or_recipe_is_made_again_and_the_lav_track_follows(
     made.clear()
     os.utime(folder / "walkthrough.mp4")  # touched: no longer the file the record names
     write_samples(folder, sizes=SIZES, report=report)
-    assert made == ["walkthrough", "lav"]
+    assert made == ["walkthrough", "lav", "shaky"]
 
     made.clear()
     monkeypatch.setattr(samples, "RECIPE_VERSION", samples.RECIPE_VERSION + 1)
     write_samples(folder, sizes=SIZES, report=report)
-    assert made == ["walkthrough", "guide", "speech", "captions", "lav", "logo"]
+    assert made == ["walkthrough", "guide", "speech", "captions", "lav", "logo", "shaky"]
     assert sorted(p.name for p in folder.iterdir() if "partial" in p.name) == []
 
 
