@@ -17,6 +17,7 @@ from pipeline.audio.chain import build_measure_args
 from pipeline.audio.cleanup import Stage, build_cleanup_stages, enhancer_settings, split_at_enhancer
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
 from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
+from pipeline.audio.reach import check_target_reachable
 from pipeline.audio.sound import SoundSpool, run_enhanced_sound
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
@@ -103,15 +104,25 @@ def calibrate_limited_gain(
     settings: AudioSettings,
     plan: GainPlan,
 ) -> GainPlan:
+    """`measure_limited_gain` without the measured points."""
+    return measure_limited_gain(measure_with, settings, plan)[0]
+
+
+def measure_limited_gain(
+    measure_with: Callable[[list[Filter]], float | None],
+    settings: AudioSettings,
+    plan: GainPlan,
+) -> tuple[GainPlan, list[tuple[float, float]]]:
     """A limiter takes loudness away as it works, so plain arithmetic undershoots the
     target. Measure the chain with the limiter (`measure_with` runs an audio-only pass with
     the given gain filters and returns its integrated loudness) and make up the loss; the
     gain returned is always one that was measured.
 
     The first two points (the planned gain, and that plus a guess of the loss) are
-    measured side by side, one per core; the secant then steps from both."""
+    measured side by side, one per core; the secant then steps from both. Also returns
+    the measured (gain, loudness) points."""
     if not plan.limiter:
-        return plan
+        return plan, []
 
     def measure_at(gain_db: float) -> float | None:
         return measure_with(build_gain_filters(with_gain(plan, gain_db, ""), settings.sample_rate_hz))
@@ -135,10 +146,12 @@ def calibrate_limited_gain(
             break
         tries.append((gain_db, lufs))
     if not tries:
-        return plan
+        return plan, []
     best_gain_db, _ = min(tries, key=lambda t: abs(plan.landing_lufs - t[1]))
     passes = len(tries)
-    return with_gain(plan, best_gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}")
+    return with_gain(
+        plan, best_gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}"
+    ), tries
 
 
 def prepare_audio(
@@ -199,7 +212,12 @@ def prepare_audio(
             args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(sound, cleanup, gain_filters)
             return measure_pass(args, settings, duration_s=duration_s, file=path, stop=stop).integrated_lufs
 
-        gain = calibrate_limited_gain(measure_with, settings, gain)
+        planned = gain
+        gain, tries = measure_limited_gain(measure_with, settings, planned)
+        # Told now, not after an encode whose check could only fail.
+        out_of_reach = check_target_reachable(settings, planned, tries, MAX_MAKEUP_DB)
+        if out_of_reach:
+            raise AudioError(out_of_reach, file=path, field="audio.target_lufs")
     processed_numbers = processed.to_dict()
     return AudioPrep(
         analysis, stages, tuple(cleanup), gain,
