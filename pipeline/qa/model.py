@@ -29,13 +29,14 @@ CHANNEL_BALANCE = "channel_balance"
 PHASE = "phase"
 HUM = "hum"
 DURATION = "duration"
+LIMITING = "limiting"
 # Only for files that could not be measured: one failing check that says why.
 AUDIO_STREAM = "audio_stream"
 READABLE = "readable"
 
 MEASURED_CHECKS: tuple[str, ...] = (
     INTEGRATED_LOUDNESS, TRUE_PEAK, LOUDNESS_RANGE, MAX_SHORT_TERM, LEADING_SILENCE,
-    TRAILING_SILENCE, DROPOUTS, CLIPPING, CHANNEL_BALANCE, PHASE, HUM, DURATION,
+    TRAILING_SILENCE, DROPOUTS, CLIPPING, CHANNEL_BALANCE, PHASE, HUM, DURATION, LIMITING,
 )
 ALL_CHECKS: tuple[str, ...] = (*MEASURED_CHECKS, AUDIO_STREAM, READABLE)
 
