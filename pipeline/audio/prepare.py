@@ -1,5 +1,5 @@
 """Everything the audio half of a render needs to know before it is planned (effectful):
-analyse the input once, choose the clean-up stages, run the speech enhancer into a sound
+decode the input's audio once into a spool, analyse it, choose the clean-up stages, run the speech enhancer into a sound
 spool (when it is on), measure the programme's sound (the cleaned-up main sound with the
 insets' and cards' sound, as the render will mix it) with an audio-only pass, and plan
 the gain from that measurement."""
@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.audio.analysis import AudioAnalysis, analyse_audio
+from pipeline.audio.analysis import AudioAnalysis, analyse_chunks
 from pipeline.audio.chain import build_measure_args
 from pipeline.audio.cleanup import Stage, build_cleanup_stages, enhancer_settings, split_at_enhancer
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
 from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
 from pipeline.audio.reach import check_target_reachable
-from pipeline.audio.sound import SoundSpool, run_enhanced_sound
+from pipeline.audio.sound import SoundSpool, decode_sound, iter_spool_chunks, run_enhanced_sound
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.filters import Filter
@@ -169,22 +169,28 @@ def prepare_audio(
     `programme_args` builds the measuring pass of the whole programme (insets and cards
     mixed in); by default the main sound alone is measured. `stop`, once set, ends the
     work with Cancelled (the picture half of the render failed)."""
-    analysis = analyse_audio(path, stream.index, hum_min_prominence_db=settings.hum_min_prominence_db)
+    # The input's audio is decoded once, here; everything after reads the spool.
+    decoded = decode_sound(path, stream.index, stream.channels, settings,
+                           spool_path=work_dir / "decoded-sound.f32", duration_s=duration_s, stop=stop)
+    analysis = analyse_chunks(iter_spool_chunks(decoded), decoded.sample_rate_hz, decoded.channels,
+                              hum_min_prominence_db=settings.hum_min_prominence_db, file=path)
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
         plan_gain(settings, None, None, file=str(path))
     stages = tuple(build_cleanup_stages(settings, analysis))
     enhance = enhancer_settings(list(stages))
     before, after = split_at_enhancer(list(stages))
-    sound: SoundSpool | None = None
+    sound: SoundSpool = decoded
     enhancement: dict[str, object] | None = None
     cleanup = before + after
     if enhance is not None:
         sound, enhancement = run_enhanced_sound(
-            path, stream.index, stream.channels, settings, before, enhance,
+            decoded, settings, before, enhance,
             spool_path=work_dir / "enhanced-sound.f32", duration_s=duration_s, stop=stop,
         )
         cleanup = after
+        if sound.path != decoded.path:
+            decoded.path.unlink()  # read by nothing from here on: its disk space back now
     if not settings.normalize:
         return AudioPrep(analysis, stages, tuple(cleanup), None, None, sound=sound, enhancement=enhancement)
     args_for = programme_args or (
