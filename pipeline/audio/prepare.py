@@ -6,6 +6,8 @@ the gain from that measurement."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +49,9 @@ class AudioPrep:
     # to the camera (a WAV on the camera's clock), and what the alignment found.
     source: MediaInfo | None = None
     external: dict[str, object] | None = None
+    # The programme's sound with its gain and limiter, as the landed calibration pass
+    # measured it (output rate and layout): what the track encode reads, when present.
+    limited_sound: SoundSpool | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -214,16 +219,36 @@ def prepare_audio(
         if spool is not None:
             spool[1].close()  # flushed: the calibration passes read it
 
-        def measure_with(gain_filters: list[Filter]) -> float | None:
-            args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(sound, cleanup, gain_filters)
-            return measure_pass(args, settings, duration_s=duration_s, file=path, stop=stop).integrated_lufs
+        # Each spooled calibration pass keeps the sound it measured: the track encode then
+        # reads the landed pass's sound instead of running the 192 kHz limiter once more.
+        kept: list[tuple[list[Filter], Path]] = []
 
-        planned = gain
-        gain, tries = measure_limited_gain(measure_with, settings, planned)
-        # Told now, not after an encode whose check could only fail.
-        out_of_reach = check_target_reachable(settings, planned, tries, MAX_MAKEUP_DB)
-        if out_of_reach:
-            raise AudioError(out_of_reach, file=path, field="audio.target_lufs")
+        def measure_with(gain_filters: list[Filter]) -> float | None:
+            if spool is None:
+                args = args_for(sound, cleanup, gain_filters)
+                return measure_pass(args, settings, duration_s=duration_s, file=path, stop=stop).integrated_lufs
+            handle, name = tempfile.mkstemp(prefix="limited-sound-", suffix=".f32", dir=work_dir)
+            kept.append((gain_filters, Path(name)))  # list.append is atomic: two passes run at once
+            with os.fdopen(handle, "wb") as limited_out:
+                return measure_pass(build_spool_pass_args(spool[0], settings, gain_filters), settings,
+                                    duration_s=duration_s, file=path, spool=limited_out, stop=stop).integrated_lufs
+
+        try:
+            planned = gain
+            gain, tries = measure_limited_gain(measure_with, settings, planned)
+            # Told now, not after an encode whose check could only fail.
+            out_of_reach = check_target_reachable(settings, planned, tries, MAX_MAKEUP_DB)
+            if out_of_reach:
+                raise AudioError(out_of_reach, file=path, field="audio.target_lufs")
+        except BaseException:
+            for _, kept_path in kept:
+                kept_path.unlink(missing_ok=True)
+            raise
+        landed_filters = build_gain_filters(gain, settings.sample_rate_hz)
+        limited_path = next((kept_path for filters, kept_path in kept if filters == landed_filters), None)
+        for _, kept_path in kept:
+            if kept_path != limited_path:
+                kept_path.unlink(missing_ok=True)
     processed_numbers = processed.to_dict()
     return AudioPrep(
         analysis, stages, tuple(cleanup), gain,
@@ -231,4 +256,5 @@ def prepare_audio(
         processed={key: processed_numbers[key] for key in ("integrated_lufs", "true_peak_dbtp", "loudness_range_lu")},
         sound=sound,
         enhancement=enhancement,
+        limited_sound=SoundSpool(limited_path, settings.channels, settings.sample_rate_hz) if limited_path else None,
     )
