@@ -184,17 +184,23 @@ def build_sound_track_args(
     info = audio_prep.source if audio_prep is not None and audio_prep.source is not None else info
     assert info.first_audio is not None
     settings = job.settings.audio
-    main = ffmpeg.input(f"file:{info.path.resolve()}")
-    audio = build_programme_sound(
-        main, job, info, prep,
-        audio_prep.sound if audio_prep else None,
-        list(audio_prep.cleanup_filters) if audio_prep else [],
-    )
-    if with_cards:
-        _, audio = compose.join_cards(None, audio, job, prep)
-    if audio_prep is not None and audio_prep.gain_filters is not None:
-        # After the cards: the programme is normalized as a whole, cards' sound included.
-        audio = chain.apply_filters(audio, list(audio_prep.gain_filters))
+    limited = audio_prep.limited_sound if audio_prep is not None else None
+    if limited is not None and (with_cards or not prep.cards):
+        # The measuring pass that landed already made this sound (programme, cards, gain
+        # and limiter): encode it rather than mix and limit it all again.
+        audio = ffmpeg.input(f"file:{limited.path.resolve()}", **limited.input_options())["a"]
+    else:
+        main = ffmpeg.input(f"file:{info.path.resolve()}")
+        audio = build_programme_sound(
+            main, job, info, prep,
+            audio_prep.sound if audio_prep else None,
+            list(audio_prep.cleanup_filters) if audio_prep else [],
+        )
+        if with_cards:
+            _, audio = compose.join_cards(None, audio, job, prep)
+        if audio_prep is not None and audio_prep.gain_filters is not None:
+            # After the cards: the programme is normalized as a whole, cards' sound included.
+            audio = chain.apply_filters(audio, list(audio_prep.gain_filters))
     options: dict[str, object] = {
         "f": "ipod", "map_metadata": -1, "map_chapters": -1,
         "c:a": settings.codec, "b:a": f"{settings.bitrate_kbps}k", "aac_coder": chain.AAC_CODER,

@@ -1,9 +1,11 @@
 """One decode of a file's audio, many measurements: loudness (the BS.1770 meter), mains
-hum and the noise floor. Used to plan the clean-up chain (before) and to report what the
-shipped file sounds like (after)."""
+hum and the noise floor. Used to plan the clean-up chain (before: on the render's one
+decode of the input, its sound spool) and to report what the shipped file sounds like
+(after)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +37,26 @@ def analyse_audio(
 ) -> AudioAnalysis:
     """Decode the audio of `path` once (no video) and measure everything we plan from."""
     info, chunks = iter_audio_chunks(path, stream_index)
-    meter = LoudnessMeter(info.sample_rate_hz, info.channel_names)
-    spectrum = SpectrumAccumulator(info.sample_rate_hz)
-    levels = BlockLevelHistogram(info.sample_rate_hz)
     with chunks:
-        for chunk in chunks:
-            try:
-                meter.add(chunk)
-            except ValueError as exc:
-                raise InputError(f"audio cannot be measured: {exc}", file=path, field="audio") from exc
-            spectrum.add(chunk)
-            levels.add(chunk)
+        return analyse_chunks(chunks, info.sample_rate_hz, info.channel_names,
+                              hum_min_prominence_db=hum_min_prominence_db, file=path)
+
+
+def analyse_chunks(
+    chunks: Iterable[object], sample_rate_hz: int, channel_names: Sequence[str] | int, *,
+    hum_min_prominence_db: float = 10.0, file: Path | str | None = None,
+) -> AudioAnalysis:
+    """The same measurements over (n, channels) float blocks already decoded."""
+    meter = LoudnessMeter(sample_rate_hz, channel_names)
+    spectrum = SpectrumAccumulator(sample_rate_hz)
+    levels = BlockLevelHistogram(sample_rate_hz)
+    for chunk in chunks:
+        try:
+            meter.add(chunk)
+        except ValueError as exc:
+            raise InputError(f"audio cannot be measured: {exc}", file=file, field="audio") from exc
+        spectrum.add(chunk)
+        levels.add(chunk)
     noise = levels.estimate()
     return AudioAnalysis(
         loudness=meter.result(),

@@ -1,23 +1,26 @@
 """Everything the audio half of a render needs to know before it is planned (effectful):
-analyse the input once, choose the clean-up stages, run the speech enhancer into a sound
+decode the input's audio once into a spool, analyse it, choose the clean-up stages, run the speech enhancer into a sound
 spool (when it is on), measure the programme's sound (the cleaned-up main sound with the
 insets' and cards' sound, as the render will mix it) with an audio-only pass, and plan
 the gain from that measurement."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.audio.analysis import AudioAnalysis, analyse_audio
+from pipeline.audio.analysis import AudioAnalysis, analyse_chunks
 from pipeline.audio.chain import build_measure_args
 from pipeline.audio.cleanup import Stage, build_cleanup_stages, enhancer_settings, split_at_enhancer
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
 from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
-from pipeline.audio.sound import SoundSpool, run_enhanced_sound
+from pipeline.audio.reach import check_target_reachable
+from pipeline.audio.sound import SoundSpool, decode_sound, iter_spool_chunks, run_enhanced_sound
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.filters import Filter
@@ -46,6 +49,9 @@ class AudioPrep:
     # to the camera (a WAV on the camera's clock), and what the alignment found.
     source: MediaInfo | None = None
     external: dict[str, object] | None = None
+    # The programme's sound with its gain and limiter, as the landed calibration pass
+    # measured it (output rate and layout): what the track encode reads, when present.
+    limited_sound: SoundSpool | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -103,15 +109,25 @@ def calibrate_limited_gain(
     settings: AudioSettings,
     plan: GainPlan,
 ) -> GainPlan:
+    """`measure_limited_gain` without the measured points."""
+    return measure_limited_gain(measure_with, settings, plan)[0]
+
+
+def measure_limited_gain(
+    measure_with: Callable[[list[Filter]], float | None],
+    settings: AudioSettings,
+    plan: GainPlan,
+) -> tuple[GainPlan, list[tuple[float, float]]]:
     """A limiter takes loudness away as it works, so plain arithmetic undershoots the
     target. Measure the chain with the limiter (`measure_with` runs an audio-only pass with
     the given gain filters and returns its integrated loudness) and make up the loss; the
     gain returned is always one that was measured.
 
     The first two points (the planned gain, and that plus a guess of the loss) are
-    measured side by side, one per core; the secant then steps from both."""
+    measured side by side, one per core; the secant then steps from both. Also returns
+    the measured (gain, loudness) points."""
     if not plan.limiter:
-        return plan
+        return plan, []
 
     def measure_at(gain_db: float) -> float | None:
         return measure_with(build_gain_filters(with_gain(plan, gain_db, ""), settings.sample_rate_hz))
@@ -135,10 +151,12 @@ def calibrate_limited_gain(
             break
         tries.append((gain_db, lufs))
     if not tries:
-        return plan
+        return plan, []
     best_gain_db, _ = min(tries, key=lambda t: abs(plan.landing_lufs - t[1]))
     passes = len(tries)
-    return with_gain(plan, best_gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}")
+    return with_gain(
+        plan, best_gain_db, f"gain calibrated through the limiter in {passes} measuring pass{'es' if passes != 1 else ''}"
+    ), tries
 
 
 def prepare_audio(
@@ -156,22 +174,28 @@ def prepare_audio(
     `programme_args` builds the measuring pass of the whole programme (insets and cards
     mixed in); by default the main sound alone is measured. `stop`, once set, ends the
     work with Cancelled (the picture half of the render failed)."""
-    analysis = analyse_audio(path, stream.index, hum_min_prominence_db=settings.hum_min_prominence_db)
+    # The input's audio is decoded once, here; everything after reads the spool.
+    decoded = decode_sound(path, stream.index, stream.channels, settings,
+                           spool_path=work_dir / "decoded-sound.f32", duration_s=duration_s, stop=stop)
+    analysis = analyse_chunks(iter_spool_chunks(decoded), decoded.sample_rate_hz, decoded.channels,
+                              hum_min_prominence_db=settings.hum_min_prominence_db, file=path)
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
         plan_gain(settings, None, None, file=str(path))
     stages = tuple(build_cleanup_stages(settings, analysis))
     enhance = enhancer_settings(list(stages))
     before, after = split_at_enhancer(list(stages))
-    sound: SoundSpool | None = None
+    sound: SoundSpool = decoded
     enhancement: dict[str, object] | None = None
     cleanup = before + after
     if enhance is not None:
         sound, enhancement = run_enhanced_sound(
-            path, stream.index, stream.channels, settings, before, enhance,
+            decoded, settings, before, enhance,
             spool_path=work_dir / "enhanced-sound.f32", duration_s=duration_s, stop=stop,
         )
         cleanup = after
+        if sound.path != decoded.path:
+            decoded.path.unlink()  # read by nothing from here on: its disk space back now
     if not settings.normalize:
         return AudioPrep(analysis, stages, tuple(cleanup), None, None, sound=sound, enhancement=enhancement)
     args_for = programme_args or (
@@ -195,11 +219,36 @@ def prepare_audio(
         if spool is not None:
             spool[1].close()  # flushed: the calibration passes read it
 
-        def measure_with(gain_filters: list[Filter]) -> float | None:
-            args = build_spool_pass_args(spool[0], settings, gain_filters) if spool else args_for(sound, cleanup, gain_filters)
-            return measure_pass(args, settings, duration_s=duration_s, file=path, stop=stop).integrated_lufs
+        # Each spooled calibration pass keeps the sound it measured: the track encode then
+        # reads the landed pass's sound instead of running the 192 kHz limiter once more.
+        kept: list[tuple[list[Filter], Path]] = []
 
-        gain = calibrate_limited_gain(measure_with, settings, gain)
+        def measure_with(gain_filters: list[Filter]) -> float | None:
+            if spool is None:
+                args = args_for(sound, cleanup, gain_filters)
+                return measure_pass(args, settings, duration_s=duration_s, file=path, stop=stop).integrated_lufs
+            handle, name = tempfile.mkstemp(prefix="limited-sound-", suffix=".f32", dir=work_dir)
+            kept.append((gain_filters, Path(name)))  # list.append is atomic: two passes run at once
+            with os.fdopen(handle, "wb") as limited_out:
+                return measure_pass(build_spool_pass_args(spool[0], settings, gain_filters), settings,
+                                    duration_s=duration_s, file=path, spool=limited_out, stop=stop).integrated_lufs
+
+        try:
+            planned = gain
+            gain, tries = measure_limited_gain(measure_with, settings, planned)
+            # Told now, not after an encode whose check could only fail.
+            out_of_reach = check_target_reachable(settings, planned, tries, MAX_MAKEUP_DB)
+            if out_of_reach:
+                raise AudioError(out_of_reach, file=path, field="audio.target_lufs")
+        except BaseException:
+            for _, kept_path in kept:
+                kept_path.unlink(missing_ok=True)
+            raise
+        landed_filters = build_gain_filters(gain, settings.sample_rate_hz)
+        limited_path = next((kept_path for filters, kept_path in kept if filters == landed_filters), None)
+        for _, kept_path in kept:
+            if kept_path != limited_path:
+                kept_path.unlink(missing_ok=True)
     processed_numbers = processed.to_dict()
     return AudioPrep(
         analysis, stages, tuple(cleanup), gain,
@@ -207,4 +256,5 @@ def prepare_audio(
         processed={key: processed_numbers[key] for key in ("integrated_lufs", "true_peak_dbtp", "loudness_range_lu")},
         sound=sound,
         enhancement=enhancement,
+        limited_sound=SoundSpool(limited_path, settings.channels, settings.sample_rate_hz) if limited_path else None,
     )

@@ -1,7 +1,9 @@
-"""The enhanced main sound (effectful): one audio-only ffmpeg pass decodes the main audio
-(48 kHz, the enhancer's channels, high-pass, hum notches) to a private raw spool; the
-speech enhancer turns it into the sound spool that the measuring passes and the render
-then read as raw float samples.
+"""The main sound, decoded once (effectful): one audio-only ffmpeg pass decodes the main
+audio (48 kHz, the enhancer's channels) to a raw spool in the render's working folder;
+the analysis, the speech enhancer and every later pass read that spool as raw float
+samples, so the input's audio is decoded only once. With the enhancer on, a filter pass
+over the spool (high-pass, hum notches: raw samples in, nothing decoded) feeds the
+enhancer, which writes the sound spool that the measuring passes and the render read.
 
 Owns the spools' format, their timing and how the enhancement is spread over the cores.
 The timing is the source's: the decoding pass pads an audio stream that starts after the
@@ -10,7 +12,8 @@ start), and the enhancer removes its own delay, so sample 0 is the picture's tim
 Dual mono is enhanced once. Channels run on their own threads; long mono sound is cut
 into time segments enhanced side by side, each state warmed up on the sound before its
 segment and the seams crossfaded. Memory is a few chunks per segment, whatever the
-duration; the disk holds the decoded and the enhanced sound (11.5 MB a stereo minute each).
+duration; the disk holds the decoded, the filtered and the enhanced sound (11.5 MB a
+stereo minute each).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +79,7 @@ def enhancer_channels(source_channels: int, settings: AudioSettings) -> int:
 def build_decode_args(
     path: Path, stream_index: int | None, settings: AudioSettings, channels: int, filters: list[Filter]
 ) -> list[str]:
-    """Decode the main audio for the enhancer: float samples on stdout, time 0 at the
-    file's start."""
+    """Decode the main audio: float samples on stdout, time 0 at the file's start."""
     chain: list[Filter] = [
         ("aresample", {"out_sample_rate": settings.sample_rate_hz, "first_pts": 0}),
         ("aformat", {"sample_rates": settings.sample_rate_hz, "channel_layouts": "mono" if channels == 1 else "stereo"}),
@@ -88,6 +91,33 @@ def build_decode_args(
         "-af", format_filter_chain(chain),
         "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
     ]
+
+
+def decode_sound(
+    path: Path,
+    stream_index: int | None,
+    source_channels: int,
+    settings: AudioSettings,
+    *,
+    spool_path: Path,
+    duration_s: float | None,
+    stop: threading.Event | None = None,
+) -> SoundSpool:
+    """The one decode of the main audio: 48 kHz float samples in the enhancer's channels
+    (mono stays mono), time 0 at the file's start, written by ffmpeg to `spool_path`."""
+    channels = enhancer_channels(source_channels, settings)
+    args = build_decode_args(path, stream_index, settings, channels, [])
+    run_ffmpeg([*args[:-1], "-y", f"file:{spool_path.resolve()}"], total_s=duration_s,
+               what="audio decode", file=path, stop=stop)
+    return SoundSpool(spool_path, channels, settings.sample_rate_hz)
+
+
+def iter_spool_chunks(spool: SoundSpool, chunk_samples: int = CHUNK_SAMPLES) -> Iterator[np.ndarray]:
+    """The spool's samples as (n, channels) float32 blocks, read from the file."""
+    with spool.path.open("rb") as stream:
+        while block := stream.read(chunk_samples * spool.channels * BYTES_PER_SAMPLE):
+            usable = len(block) - len(block) % (spool.channels * BYTES_PER_SAMPLE)
+            yield np.frombuffer(block[:usable], dtype="<f4").reshape(-1, spool.channels)
 
 
 def plan_segments(total_samples: int, channels: int, cores: int, sample_rate_hz: int) -> list[tuple[int, int]]:
@@ -169,9 +199,7 @@ def _enhance_segment(
 
 
 def run_enhanced_sound(
-    path: Path,
-    stream_index: int | None,
-    source_channels: int,
+    raw: SoundSpool,
     settings: AudioSettings,
     filters: list[Filter],
     enhance: EnhanceSettings,
@@ -181,14 +209,16 @@ def run_enhanced_sound(
     cores: int | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[SoundSpool, dict[str, object]]:
-    """Decode the main sound to a private raw spool beside `spool_path`, enhance it (time
-    segments and channels side by side on the machine's cores) into `spool_path`; also
-    what the report says about it."""
+    """Filter the decoded main sound (`raw`, from `decode_sound`) into a private spool
+    beside `spool_path` (when there are filters), enhance it (time segments and channels
+    side by side on the machine's cores) into `spool_path`; also what the report says
+    about it. `raw` is left in place."""
     started = time.monotonic()
-    decoded_channels = enhancer_channels(source_channels, settings)
-    decoded = spool_path.with_name(spool_path.name + ".decoded")
+    decoded_channels = raw.channels
+    decoded = spool_path.with_name(spool_path.name + ".decoded") if filters else raw.path
     try:
-        _decode_to(path, stream_index, settings, decoded_channels, filters, decoded, duration_s, stop)
+        if filters:
+            _filter_to(raw, filters, decoded, duration_s, stop)
         total = decoded.stat().st_size // (BYTES_PER_SAMPLE * decoded_channels)
         # Dual mono (one microphone on both channels) is enhanced once and spread again.
         channels = 1 if channels_identical(decoded, decoded_channels) else decoded_channels
@@ -212,10 +242,15 @@ def run_enhanced_sound(
         if not applied:
             # The enhancer took away nearly all of it: it heard no speech (a tone, music,
             # ambience). Keeping its output would leave near-silence to be gained up.
-            os.replace(decoded, spool_path)
+            if filters:
+                os.replace(decoded, spool_path)
+            else:  # the decoded sound itself is the sound
+                spool_path.unlink()
+                spool_path = raw.path
             channels = decoded_channels
     finally:
-        decoded.unlink(missing_ok=True)
+        if filters:
+            decoded.unlink(missing_ok=True)
     wall_s = time.monotonic() - started
     sound_s = total / settings.sample_rate_hz
     report: dict[str, object] = {
@@ -237,13 +272,16 @@ def run_enhanced_sound(
     return SoundSpool(spool_path, channels, settings.sample_rate_hz), report
 
 
-def _decode_to(
-    path: Path, stream_index: int | None, settings: AudioSettings, channels: int, filters: list[Filter],
-    decoded: Path, duration_s: float | None, stop: threading.Event | None,
+def _filter_to(
+    raw: SoundSpool, filters: list[Filter], filtered: Path, duration_s: float | None, stop: threading.Event | None,
 ) -> None:
-    args = build_decode_args(path, stream_index, settings, channels, filters)
-    args[-1] = f"file:{decoded.resolve()}"  # ffmpeg writes the spool itself: no pipe through Python
-    run_ffmpeg([*args[:-1], "-y", args[-1]], total_s=duration_s, what="speech enhancement (decoding)", file=path, stop=stop)
+    """The clean-up before the enhancer, on the decoded samples (nothing is decoded again);
+    ffmpeg writes the spool itself: no pipe through Python."""
+    run_ffmpeg(
+        [*raw.input_args(), "-af", format_filter_chain(filters), "-f", "f32le", "-acodec", "pcm_f32le",
+         "-y", f"file:{filtered.resolve()}"],
+        total_s=duration_s, what="speech enhancement (clean-up before it)", file=raw.path, stop=stop,
+    )
 
 
 def _blend_seams(spool_path: Path, channels: int, segments: list[tuple[int, int]], seams: list[np.ndarray]) -> None:

@@ -2,7 +2,7 @@
 meter and to the QA detectors.
 
 Owns: building the meter and the detectors for a stream (thresholds from `QaSettings`),
-the decode loop, and the thin adapter over `pipeline.audio` that QA needs: telling "no
+the decode loop, reading what the file's render report says about limiting, and the thin adapter over `pipeline.audio` that QA needs: telling "no
 audio stream" apart from other unreadable files, and turning a meter's refusal of a
 chunk into an InputError naming the file. Memory does not grow with duration beyond
 the meter's one record per 100 ms.
@@ -26,6 +26,7 @@ from pipeline.qa.detectors import (
     SilenceDetector,
     SilenceResult,
 )
+from pipeline.qa.render_limiting import RenderLimiting, read_render_limiting
 from pipeline.qa.settings import QaSettings
 
 # pipeline.audio.decode raises InputError with exactly this message when a file has
@@ -51,6 +52,8 @@ class Analysis:
     hum: HumResult
     phase: PhaseResult | None  # None: no front pair (mono, or an unusual layout)
     front_pair: tuple[str, str] | None
+    # From the render report beside the file (None: no report describes this file).
+    limiting: RenderLimiting | None = None
 
 
 def front_pair_of(channel_names: tuple[str, ...]) -> tuple[int, int] | None:
@@ -103,4 +106,5 @@ def analyse_file(path: str | Path, qa: QaSettings) -> Analysis:
         hum=hum.result(),
         phase=phase.result() if phase is not None else None,
         front_pair=(info.channel_names[pair[0]], info.channel_names[pair[1]]) if pair is not None else None,
+        limiting=read_render_limiting(path),
     )

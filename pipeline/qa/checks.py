@@ -28,6 +28,7 @@ from pipeline.qa.model import (
     DURATION,
     HUM,
     INTEGRATED_LOUDNESS,
+    LIMITING,
     LEADING_SILENCE,
     LOUDNESS_RANGE,
     MAX_SHORT_TERM,
@@ -310,6 +311,22 @@ def check_duration(a: Analysis, limits: QaLimits) -> CheckResult:
     return _check(DURATION, "warn", value, limit, message, "s")
 
 
+def check_limiting(a: Analysis, limits: QaLimits) -> CheckResult:
+    limit = limits.qa.max_limiting_db
+    found = a.limiting
+    if found is None:
+        return _check(LIMITING, "pass", None, limit, "not known: no render report beside the file describes it", "dB")
+    if not found.limiter:
+        return _check(LIMITING, "pass", 0.0, limit, "the render applied no limiter", "dB")
+    value = r2(found.limiting_db)
+    if value <= limit + EPSILON:
+        return _check(LIMITING, "pass", value, limit,
+                      f"the render's limiter took up to {value:.2f} dB off the loudest peaks (at most {limit:.2f})", "dB")
+    message = (f"the render's limiter took up to {value:.2f} dB off the loudest peaks, over {limit:.2f} dB: speech can "
+               "sound squashed; record louder or closer, or render with [audio] limiter_policy = \"lower-target\"")
+    return _check(LIMITING, "warn", value, limit, message, "dB")
+
+
 CHECKS: tuple[Callable[[Analysis, QaLimits], CheckResult], ...] = (
     check_integrated,
     check_true_peak,
@@ -323,6 +340,7 @@ CHECKS: tuple[Callable[[Analysis, QaLimits], CheckResult], ...] = (
     check_phase,
     check_hum,
     check_duration,
+    check_limiting,
 )
 
 

@@ -29,6 +29,7 @@ CHANNEL_BALANCE = "channel_balance"
 PHASE = "phase"
 HUM = "hum"
 DURATION = "duration"
+LIMITING = "limiting"
 # Only for files with a caption file beside them (pipeline.qa.captions).
 CAPTIONS = "captions"
 # Only for files that could not be measured: one failing check that says why.
@@ -37,7 +38,7 @@ READABLE = "readable"
 
 MEASURED_CHECKS: tuple[str, ...] = (
     INTEGRATED_LOUDNESS, TRUE_PEAK, LOUDNESS_RANGE, MAX_SHORT_TERM, LEADING_SILENCE,
-    TRAILING_SILENCE, DROPOUTS, CLIPPING, CHANNEL_BALANCE, PHASE, HUM, DURATION,
+    TRAILING_SILENCE, DROPOUTS, CLIPPING, CHANNEL_BALANCE, PHASE, HUM, DURATION, LIMITING,
 )
 ALL_CHECKS: tuple[str, ...] = (*MEASURED_CHECKS, CAPTIONS, AUDIO_STREAM, READABLE)
 

@@ -61,6 +61,10 @@ class QaSettings(BaseModel):
     # TOML has no null, so a preset turns the limit off with 0 (as highpass_hz = 0 does).
     max_duration_s: float | None = Field(600.0, ge=0.0, description="WARN when longer than this; 0 or None: no limit")
 
+    # Limiting, as the render report beside a rendered file records it: past a few dB
+    # off the loudest peaks speech starts to sound squashed (the render's own warning).
+    max_limiting_db: float = Field(4.0, ge=0.0, le=60.0, description="WARN when the render's limiter took more than this off the loudest peaks")
+
     # A preset can be strict: these checks turn their WARN into FAIL.
     warn_as_fail: tuple[str, ...] = Field((), description="names of checks whose WARN counts as FAIL")
 

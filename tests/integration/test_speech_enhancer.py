@@ -17,7 +17,7 @@ from scipy.io import wavfile
 from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import MODEL_SHA256, load_model
 from pipeline.audio.enhance import SpeechEnhancer, enhance_array
-from pipeline.audio.sound import plan_segments, run_enhanced_sound
+from pipeline.audio.sound import decode_sound, plan_segments, run_enhanced_sound
 from pipeline.config import AudioSettings
 from pipeline.state import sha256_of_file
 from tests.integration.cli import wayfinder
@@ -168,9 +168,10 @@ def test_segments_side_by_side_sound_like_one_run(tmp_path: Path) -> None:
     wavfile.write(source, RATE_HZ, sound)
     settings = AudioSettings()
     runs = {}
+    decoded = decode_sound(source, None, 1, settings, spool_path=tmp_path / "decoded.f32", duration_s=length / RATE_HZ)
     for cores in (1, 2):
         spool, report = run_enhanced_sound(
-            source, None, 1, settings, [], EnhanceSettings(1.0, 100.0),
+            decoded, settings, [], EnhanceSettings(1.0, 100.0),
             spool_path=tmp_path / f"enhanced-{cores}.f32", duration_s=length / RATE_HZ, cores=cores,
         )
         assert report["segments"] == cores and spool.channels == 1

@@ -64,7 +64,7 @@ def test_a_clean_file_passes_every_check() -> None:
     assert result.status == "pass"
     assert [c.name for c in result.checks] == [
         "integrated_loudness", "true_peak", "loudness_range", "max_short_term", "leading_silence",
-        "trailing_silence", "dropouts", "clipping", "channel_balance", "phase", "hum", "duration",
+        "trailing_silence", "dropouts", "clipping", "channel_balance", "phase", "hum", "duration", "limiting",
     ]
     assert all(c.status == "pass" for c in result.checks)
 
@@ -242,3 +242,41 @@ def test_files_that_cannot_be_measured_fail_with_one_check_saying_why() -> None:
     assert [(c.name, c.status) for c in no_audio.checks] == [("audio_stream", "fail")]
     broken = checks.unmeasured_file("x.mp4", "not a media file, or corrupt", no_audio=False)
     assert [(c.name, c.message) for c in broken.checks] == [("readable", "cannot read the audio: not a media file, or corrupt")]
+
+
+@pytest.mark.parametrize(("limiting_db", "status"), [(0.0, "pass"), (4.0, "pass"), (4.01, "warn"), (12.5, "warn")])
+def test_limiting_from_the_render_report_warns_past_the_threshold(limiting_db: float, status: str) -> None:
+    from pipeline.qa.render_limiting import RenderLimiting
+
+    found = RenderLimiting("a.wav.wayfinder.json", True, limiting_db, "limit")
+    check = checks.check_limiting(dataclasses.replace(analysis(), limiting=found), YOUTUBE)
+    assert (check.status, check.value, check.limit, check.unit) == (status, limiting_db, 4.0, "dB")
+    assert f"took up to {limiting_db:.2f} dB off the loudest peaks" in check.message
+    if status == "warn":
+        assert "lower-target" in check.message
+    # a preset can move the threshold, or make the warning a failure
+    assert checks.check_limiting(dataclasses.replace(analysis(), limiting=found), limits(max_limiting_db=20.0)).status == "pass"
+    strict = checks.check_file(dataclasses.replace(analysis(), limiting=found), limits(warn_as_fail=("limiting",)))
+    assert strict.check("limiting").status == {"pass": "pass", "warn": "fail"}[status]
+
+
+def test_limiting_unknown_without_a_report_and_none_without_a_limiter() -> None:
+    from pipeline.qa.render_limiting import RenderLimiting
+
+    unknown = checks.check_limiting(analysis(), YOUTUBE)
+    assert unknown.status == "pass" and unknown.value is None and "not known" in unknown.message
+    linear = checks.check_limiting(dataclasses.replace(analysis(), limiting=RenderLimiting("r", False, 0.0, "lower-target")), YOUTUBE)
+    assert linear.status == "pass" and linear.value == 0.0 and "no limiter" in linear.message
+
+
+def test_a_render_report_counts_only_for_the_file_it_describes() -> None:
+    from pipeline.qa.render_limiting import parse_render_limiting
+
+    report = {"output": {"sha256": "abc"}, "measurements": {"audio": {
+        "gain": {"limiter": True, "limiting_db": 6.2, "policy": "limit"},
+        "verified": {"corrected": True, "correction": {"limiter": True, "limiting_db": 7.5}}}}}
+    found = parse_render_limiting(report, "abc", "x.json")
+    assert found is not None and found.limiting_db == 7.5 and found.limiter  # the deeper of the two passes
+    assert parse_render_limiting(report, "another file", "x.json") is None
+    assert parse_render_limiting({"output": {"sha256": "abc"}, "measurements": {"audio": {"gain": None}}}, "abc", "x") is None
+    assert parse_render_limiting([], "abc", "x") is None
