@@ -71,20 +71,28 @@ def _programme_s(video: Path) -> float:
     return probe(video).duration_s
 
 
-def run_caption_check(captions: Path, video: Path, settings: CaptionSettings) -> CaptionCheck:
+def run_caption_check(captions: Path, video: Path, settings: CaptionSettings, *,
+                      silent_video_ok: bool = False) -> CaptionCheck:
     """Check `captions` against output `video`. InputError (exit 3) for a caption file
-    that cannot be read or a video with no readable sound; problems are the result."""
+    that cannot be read or a video with no readable sound; problems are the result.
+
+    `silent_video_ok`: a video with no audio stream at all is checked by the rules that
+    need no sound (the upload gate: a silent video's captions still have to read well,
+    but there is no speech to be in sync with)."""
     track: CaptionTrack = read_captions(captions)
     if not video.is_file():
         raise InputError("no such video file", file=video, field="--video")
     programme_s = _programme_s(video)
+    speech: list[Span] | None
     try:
         speech = measure_speech_spans(video)
     except InputError as error:
-        raise InputError(f"the speech checks need the programme's sound: {error.message}", file=video,
-                         field="audio") from None
+        if not (silent_video_ok and error.message == "no audio stream"):
+            raise InputError(f"the speech checks need the programme's sound: {error.message}", file=video,
+                             field="audio") from None
+        speech = None
     problems = check_captions(track.captions, settings, programme_s=programme_s, speech=speech)
-    return CaptionCheck(captions, video, track.format, len(track.captions), programme_s, tuple(speech),
+    return CaptionCheck(captions, video, track.format, len(track.captions), programme_s, tuple(speech or ()),
                         settings, tuple(problems))
 
 
@@ -92,7 +100,7 @@ def caption_check_problems(captions: Path, video: Path, settings: CaptionSetting
                            field_name: str = "captions") -> list[str]:
     """The check as one-line problems for a gate (upload): empty when it passes."""
     try:
-        result = run_caption_check(captions, video, settings)
+        result = run_caption_check(captions, video, settings, silent_video_ok=True)
     except WayfinderError as error:
         return [f"{field_name}: {error.one_line()}"]
     lines = [f"{field_name}: {captions.name}: {p.one_line()}" for p in result.problems[:REPORT_PROBLEMS]]

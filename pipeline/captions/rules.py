@@ -149,10 +149,12 @@ def _uncaptioned(captions: Sequence[Caption], rules: CaptionSettings, speech: Se
 
 
 def check_captions(captions: Sequence[Caption], rules: CaptionSettings, *, programme_s: float,
-                   speech: Sequence[Span]) -> list[CaptionProblem]:
-    """Every problem of every caption, in time order (speech problems among them)."""
+                   speech: Sequence[Span] | None) -> list[CaptionProblem]:
+    """Every problem of every caption, in time order (speech problems among them).
+    `speech` None: the programme has no sound, so the speech rules have nothing to judge."""
     problems: list[CaptionProblem] = []
-    speech = sorted(speech)
+    with_speech = speech is not None
+    speech = sorted(speech or ())
     starts = [start for start, _ in speech]
     ordered = sorted(captions, key=lambda c: (c.start_s, c.number))
     previous: Caption | None = None
@@ -161,11 +163,12 @@ def check_captions(captions: Sequence[Caption], rules: CaptionSettings, *, progr
         if previous is not None and caption.start_s < previous.end_s - EPSILON_S:
             problems.append(CaptionProblem("overlap", caption.start_s, f"starts before caption {previous.number} "
                                            f"ends ({format_time(previous.end_s)})", caption.number))
-        if caption.start_s < programme_s:
+        if with_speech and caption.start_s < programme_s:
             onset = _onset(caption, previous.end_s if previous else None, rules, speech, starts)
             if onset is not None:
                 problems.append(onset)
         if previous is None or caption.end_s > previous.end_s:
             previous = caption
-    problems += _uncaptioned(ordered, rules, speech)
+    if with_speech:
+        problems += _uncaptioned(ordered, rules, speech)
     return sorted(problems, key=lambda p: (p.time_s, p.number or 0, RULES.index(p.rule)))

@@ -115,3 +115,13 @@ def test_ten_thousand_captions_are_checked_in_one_pass() -> None:
     assert rules_hit(captions, programme_s=30_000, speech=speech) == []
     speech.append((40_000.0, 40_003.0))
     assert rules_hit(captions, programme_s=50_000, speech=speech) == [(None, "uncaptioned_speech")]
+
+
+def test_a_programme_without_sound_is_judged_by_the_rules_that_need_none() -> None:
+    captions = [cap(1, 10.0, 13.0, "Take the lift"), cap(2, 20.0, 23.0, "x" * 43)]
+    # with sound but no speech there, both captions are out of sync...
+    with_sound = [(p.number, p.rule) for p in check_captions(captions, RULES, programme_s=60.0, speech=[])]
+    assert (1, "onset") in with_sound and (2, "onset") in with_sound
+    # ...with no sound at all there is nothing to be in sync with; the line is still too long
+    silent = [(p.number, p.rule) for p in check_captions(captions, RULES, programme_s=60.0, speech=None)]
+    assert silent == [(2, "line_length")]
