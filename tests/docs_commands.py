@@ -65,7 +65,7 @@ def extract_commands(repo: Path, doc: Path) -> list[DocCommand]:
             line = raw.strip()
             if language == "console":
                 if line.startswith("$ "):
-                    commands.append(DocCommand(name, first_line + offset, line[2:].strip()))
+                    commands.append(DocCommand(name, first_line + offset, _strip_comment(line[2:])))
                 continue
             if not pending and (not line or line.startswith("#")):
                 continue
