@@ -26,7 +26,7 @@ def test_builtin_presets_are_package_data() -> None:
     assert (ROOT / "presets" / "youtube.toml").is_file()
 
 
-def test_building_the_package_prints_no_setuptools_warning_about_the_presets(tmp_path: Path) -> None:
+def test_building_the_package_prints_no_setuptools_warning_about_data_folders(tmp_path: Path) -> None:
     # `make demo` showed a large SetuptoolsDeprecationWarning: "Installing
     # 'pipeline._presets.templates' as data is deprecated ... absent from packages".
     import subprocess
@@ -39,5 +39,8 @@ def test_building_the_package_prints_no_setuptools_warning_about_the_presets(tmp
     assert done.returncode == 0, done.stderr
     output = done.stdout + done.stderr
     assert "_presets.templates" not in output, output
+    # every data folder (presets' templates, the shipped fonts) is a listed package
+    assert "is absent from the `packages` configuration" not in output, output
+    assert (tmp_path / "build" / "pipeline" / "video" / "font_files" / "DejaVuSans.ttf").is_file()
     assert (tmp_path / "build" / "pipeline" / "_presets" / "templates" / "navigation.toml").is_file()
     assert (tmp_path / "build" / "pipeline" / "_presets" / "youtube.toml").is_file()
