@@ -1,10 +1,12 @@
-"""`wayfinder captions`: caption quality checks and local draft transcripts.
+"""`wayfinder captions`: caption quality checks, local draft transcripts, and recorded
+reviews (`approve`, `status`).
 
 Owns the command line only: options, the per-problem lines (caption number, time, rule,
 what is wrong), the verdict line, JSON on stdout with `--json`, and the exit code
 (0 every caption passes, 1 a rule failed, 3 an unreadable caption file, a missing video
 or a bad preset; for a draft, 4 when the recognizer or its model is missing). The work is
-`pipeline.captions.check.run_caption_check` and `pipeline.captions.draft.make_draft`.
+`pipeline.captions.check.run_caption_check`, `pipeline.captions.draft.make_draft` and
+`pipeline.captions.approval`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, print_plain, styled
 from pipeline.errors import EXIT_FAILED
 
-captions_app = typer.Typer(help="Check captions against the caption rules (DCMP / WCAG 1.2.2).", no_args_is_help=True)
+captions_app = typer.Typer(help="Check captions against the caption rules (DCMP / WCAG 1.2.2), draft them, record their review.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -156,12 +158,15 @@ def status_command(
 
     def build(shorten):  # type: ignore[no-untyped-def]
         table = compact_table()
-        for column in ("Output", "Captions", "By", "Approved", "Status"):
-            table.add_column(column, overflow="fold")
+        # The output with its caption file's name below it, who approved above when: two
+        # short lines each, so the status stays whole beside them at 80 columns.
+        table.add_column("Output, captions", overflow="fold")
+        table.add_column("Approved by, at", overflow="fold")
+        table.add_column("Status", no_wrap=True)
         for state in states:
             approval = state.approval
-            table.add_row(shorten(approval.output_path), Path(approval.captions_path).name, approval.approved_by,
-                          _local_time(approval.approved_at), state.status)
+            table.add_row(f"{shorten(approval.output_path)}\n{Path(approval.captions_path).name}",
+                          f"{approval.approved_by}\n{_local_time(approval.approved_at)}", state.status)
         return table
 
-    out_console.print(fit_paths(build, "Output", out_console))
+    out_console.print(fit_paths(build, "Output, captions", out_console), soft_wrap=False)  # the console soft-wraps: cells would not
