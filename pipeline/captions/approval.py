@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.captions.approval_store import Approval, open_approvals, read_approvals
@@ -104,6 +105,11 @@ def judge(approval: Approval) -> ApprovalState:
     return ApprovalState(approval, "current")
 
 
+def local_time(utc_text: str) -> str:
+    """A recorded UTC time in the producer's zone (the machine's), the zone named, as the queue shows times."""
+    return datetime.fromisoformat(utc_text).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
 def approval_problem(video: Path, captions: Path) -> str | None:
     """Why `captions` are not approved for output `video` as both are now (one line
     naming the command to run), or None when a recorded approval matches both hashes."""
@@ -120,6 +126,6 @@ def approval_problem(video: Path, captions: Path) -> str | None:
     same_file = [a for a in recorded if a.captions_path == str(captions.resolve())]
     if same_file:
         last = same_file[0]
-        return (f"captions: {captions.name} changed after {last.approved_by} approved it at {last.approved_at} "
+        return (f"captions: {captions.name} changed after {last.approved_by} approved it at {local_time(last.approved_at)} "
                 f"(its sha256 differs); {fix}")
     return f"captions: {captions.name} is not approved for {video.name}; {fix}"

@@ -123,10 +123,9 @@ def approve_command(
 
 
 def _local_time(utc_text: str) -> str:
-    """A recorded UTC time in the producer's zone (the machine's), with the zone named, as the queue shows times."""
-    from datetime import datetime
+    from pipeline.captions.approval import local_time
 
-    return datetime.fromisoformat(utc_text).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(utc_text)
 
 
 @captions_app.command("status")
