@@ -1,10 +1,12 @@
-"""`wayfinder captions`: caption quality checks and local draft transcripts.
+"""`wayfinder captions`: caption quality checks, local draft transcripts, and recorded
+reviews (`approve`, `status`).
 
 Owns the command line only: options, the per-problem lines (caption number, time, rule,
 what is wrong), the verdict line, JSON on stdout with `--json`, and the exit code
 (0 every caption passes, 1 a rule failed, 3 an unreadable caption file, a missing video
 or a bad preset; for a draft, 4 when the recognizer or its model is missing). The work is
-`pipeline.captions.check.run_caption_check` and `pipeline.captions.draft.make_draft`.
+`pipeline.captions.check.run_caption_check`, `pipeline.captions.draft.make_draft` and
+`pipeline.captions.approval`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, print_plain, styled
 from pipeline.errors import EXIT_FAILED
 
-captions_app = typer.Typer(help="Check captions against the caption rules (DCMP / WCAG 1.2.2).", no_args_is_help=True)
+captions_app = typer.Typer(help="Check captions against the caption rules (DCMP / WCAG 1.2.2), draft them, record their review.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -88,3 +90,82 @@ def draft_command(
     draft = make_draft(video, settings, recognizer, vocabulary=vocabulary, force=force)
     out_console.print(f"wrote {draft.vtt} and {draft.srt}: {len(draft.captions)} caption(s) from {draft.words} "
                       "word(s); a draft: review it, then run wayfinder captions check")
+
+
+@captions_app.command("approve")
+@handle_errors
+def approve_command(
+    video: Path = typer.Argument(..., help="The output whose captions were reviewed."),
+    by: str = typer.Option(..., "--by", help="Who reviewed and approves the captions (recorded with the time)."),
+    captions: Optional[Path] = typer.Option(None, "--captions", help="The caption file approved (default: the one beside VIDEO, e.g. OUT.en.vtt)."),
+    preset: str = typer.Option("youtube", "--preset", "-p", help="Preset whose [captions] rules the file must pass."),
+) -> None:
+    """Record that a person reviewed CAPTIONS for VIDEO: the caption file's sha256, the
+    output's path and sha256, the name and the time, in the state database. The file must
+    pass the caption rules first. A public or scheduled upload under require_captions needs
+    an approval whose hashes still match: edit the file, and approve it again.
+
+    Exit 0 recorded, 1 a caption rule failed (each problem listed), 2 no name, 3 a missing
+    or unreadable file, 4 the state database cannot be used.
+    """
+    from pipeline.captions.approval import CaptionsNotPassing, approve
+    from pipeline.config import load_preset_settings
+
+    settings = load_preset_settings(preset).captions
+    try:
+        approval = approve(video, captions, by, settings)
+    except CaptionsNotPassing as error:
+        for problem in error.problems:
+            err_console.print(styled(("FAIL", "bold red"), f" {problem}"))
+        raise
+    out_console.print(f"approved {Path(approval.captions_path).name} (sha256 {approval.captions_sha256[:12]}…) "
+                      f"for {video} by {approval.approved_by} at {_local_time(approval.approved_at)}")
+
+
+def _local_time(utc_text: str) -> str:
+    from pipeline.captions.approval import local_time
+
+    return local_time(utc_text)
+
+
+@captions_app.command("status")
+@handle_errors
+def status_command(
+    video: Optional[Path] = typer.Argument(None, help="Only this output's approvals (default: every output's)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the approvals as JSON."),
+) -> None:
+    """List recorded caption approvals, newest first, with whether each still holds:
+    current, captions changed, output changed, or a file missing. Exit 0."""
+    from datetime import datetime
+
+    from pipeline.captions.approval import judge
+    from pipeline.captions.approval_store import read_approvals
+    from pipeline.cli.tables import compact_table, fit_paths
+
+    states = [judge(a) for a in read_approvals(video.resolve() if video is not None else None)]
+    if json_out:
+        rows = []
+        for state in states:
+            local = datetime.fromisoformat(state.approval.approved_at).astimezone()
+            rows.append({**state.approval.to_dict(), "approved_at": local.isoformat(timespec="seconds"),
+                         "time_zone": local.strftime("%Z"), "status": state.status})
+        print_plain(json.dumps({"approvals": rows}, indent=2, ensure_ascii=False), console=out_console)
+        return
+    if not states:
+        out_console.print(f"no caption approvals recorded{f' for {video}' if video is not None else ''}")
+        return
+
+    def build(shorten):  # type: ignore[no-untyped-def]
+        table = compact_table()
+        # The output with its caption file's name below it, who approved above when: two
+        # short lines each, so the status stays whole beside them at 80 columns.
+        table.add_column("Output, captions", overflow="fold")
+        table.add_column("Approved by, at", overflow="fold")
+        table.add_column("Status", no_wrap=True)
+        for state in states:
+            approval = state.approval
+            table.add_row(f"{shorten(approval.output_path)}\n{Path(approval.captions_path).name}",
+                          f"{approval.approved_by}\n{_local_time(approval.approved_at)}", state.status)
+        return table
+
+    out_console.print(fit_paths(build, "Output, captions", out_console), soft_wrap=False)  # the console soft-wraps: cells would not

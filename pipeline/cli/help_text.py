@@ -49,6 +49,9 @@ EXAMPLES: dict[str, str] = {
                        "      --video samples/media/walkthrough.mp4"),
     "captions draft": ("wayfinder captions draft samples/media/walkthrough.mp4 \\\n"
                        "      --vocabulary \"Riverside Clinic\""),
+    "captions approve": ("wayfinder captions approve samples/media/walkthrough.mp4 \\\n"
+                         "      --by \"Dana Reviewer\" --captions samples/media/walkthrough.srt"),
+    "captions status": "wayfinder captions status samples/media/walkthrough.mp4",
 }
 
 # Value names by option, where the value's meaning is more than its type.

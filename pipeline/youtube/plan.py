@@ -105,6 +105,25 @@ class UploadPlan:
         return self.metadata.privacy
 
 
+def audio_language(explicit: str | None, captions: Path | None, captions_language: str | None,
+                   preset: str | None) -> str | None:
+    """`defaultAudioLanguage` for the video: as the metadata says, else, for a video sent
+    with captions, the captions' language (`captions_language`, else the preset's
+    `[captions] language`). Captions for accessibility are in the language spoken, and
+    YouTube needs the audio language to list the track as the video's own captions."""
+    if explicit:
+        return explicit
+    if captions is None:
+        return None
+    if captions_language:
+        return captions_language
+    if preset:
+        from pipeline.config import load_preset_settings
+
+        return load_preset_settings(preset).captions.language
+    return None
+
+
 def read_job_file(job_file: Path) -> tuple[dict[str, Any], str | None]:
     """The raw `[youtube]` table and the `preset` name of a job file."""
     try:
@@ -206,7 +225,9 @@ def build_upload_plan(
         made_for_kids=bool(rendered.get("made_for_kids", False)),
         made_for_kids_explicit="made_for_kids" in merged,
         default_language=rendered.get("default_language"),
-        default_audio_language=rendered.get("default_audio_language"),
+        default_audio_language=audio_language(rendered.get("default_audio_language"), captions,
+                                              overrides.captions_language or section.captions_language,
+                                              overrides.preset or preset),
         contains_synthetic_media=rendered.get("contains_synthetic_media"),
         license=rendered.get("license"),
         publish_at=overrides.publish_at if overrides.publish_at is not None else section.publish_at,

@@ -134,9 +134,10 @@ def check_video(facts: VideoFacts) -> list[str]:
 
 
 def check_caption_quality(meta: VideoMetadata, facts: VideoFacts, policy: PublishPolicy) -> list[str]:
-    """The caption rules (pipeline.captions) as upload problems, where the preset's
-    `require_captions` gate applies: a public or scheduled upload. A private review
-    upload may carry draft captions that are not yet right."""
+    """The caption rules (pipeline.captions) and a recorded approval of the caption file
+    (`wayfinder captions approve`, matching its sha256 and the output's) as upload
+    problems, where the preset's `require_captions` gate applies: a public or scheduled
+    upload. A private review upload may carry draft captions not yet right or approved."""
     if meta.captions is None or not policy.require_captions or not is_public_or_scheduled(meta):
         return []
     from pipeline.captions.check import caption_check_problems
@@ -147,7 +148,14 @@ def check_caption_quality(meta: VideoMetadata, facts: VideoFacts, policy: Publis
         from pipeline.captions.settings import CaptionSettings
 
         settings = CaptionSettings()
-    return caption_check_problems(Path(meta.captions), facts.path, settings)
+    problems = caption_check_problems(Path(meta.captions), facts.path, settings)
+    if problems:
+        return problems
+    # A human must have reviewed these very captions for this very output (issue 18).
+    from pipeline.captions.approval import approval_problem
+
+    problem = approval_problem(facts.path, Path(meta.captions))
+    return [problem] if problem else []
 
 
 def collect_problems(

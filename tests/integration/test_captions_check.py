@@ -197,6 +197,10 @@ def test_a_public_upload_under_require_captions_is_refused_for_caption_problems(
     review = run_wayfinder(*args, "--privacy", "private", "--captions", str(late))
     assert review.exit_code == 0, review.stderr  # a private review upload may carry a draft
     good = write(tmp_path, "good.srt", GOOD)
+    from pipeline.captions.approval import approve
+    from pipeline.captions.settings import CaptionSettings
+
+    approve(video, good, "Dana Reviewer", CaptionSettings())  # a public upload also needs a recorded review
     assert run_wayfinder(*args, "--privacy", "public", "--captions", str(good)).exit_code == 0
     assert wf.server.log == []
 

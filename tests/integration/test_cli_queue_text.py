@@ -34,6 +34,9 @@ def test_publish_time_is_shown_in_the_producers_zone_with_utc_in_json(tmp_path: 
     job = job_for(tmp_path, "walkthrough", "Parking ramp to the clinic desk")
     captions = tmp_path / "walkthrough.srt"
     captions.write_text("1\n00:00:00,000 --> 00:00:01,000\nThe parking ramp.\n", encoding="utf-8")
+    approved = run80("captions", "approve", tmp_path / "walkthrough.mp4", "--by", "Dana", "--captions", captions,
+                     cwd=tmp_path)
+    assert approved.returncode == 0, approved.stderr  # scheduled under require_captions: a review is needed
     added = run80("queue", "add", job, "--skip-qa", "--publish-at", PUBLISH_AT, "--no-identifiable-people",
                   "--not-made-for-kids", "--captions", captions, cwd=tmp_path)
     assert added.returncode == 0, added.stderr

@@ -9,6 +9,8 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import hashlib
@@ -54,6 +56,12 @@ def dry_run_commands() -> list[list[str]]:
             if line.startswith("$ wayfinder upload") and "--dry-run" in line:
                 commands.append(shlex.split(line[2:])[1:])
     return commands
+
+
+def approve_commands() -> list[list[str]]:
+    """The doc's `wayfinder captions approve` examples (a public upload needs a recorded review)."""
+    return [shlex.split(line.strip()[2:])[1:] for block in code_blocks("console") for line in block.splitlines()
+            if line.strip().startswith("$ wayfinder captions approve")]
 
 
 def upload_commands() -> list[list[str]]:
@@ -123,11 +131,17 @@ def test_dry_run_example_runs(args: list[str], samples_root: Path, tmp_path: Pat
     monkeypatch.chdir(samples_root)
     monkeypatch.setenv("WAYFINDER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WAYFINDER_STATE_DIR", str(tmp_path / "state"))
+    for approve in approve_commands():  # as the doc shows, before its public upload
+        done = subprocess.run([sys.executable, "-m", "pipeline.cli.app", *approve], capture_output=True, text=True,
+                              cwd=samples_root, timeout=300)
+        assert done.returncode == 0, done.stderr
+    state = tmp_path / "state"
+    before = {path: path.read_bytes() for path in state.rglob("*") if path.is_file()}
     result = run_wayfinder(*args)
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["dry_run"] is True and plan["requests"][1]["method"] == "videos.insert"
-    assert not (tmp_path / "state").exists()
+    assert {path: path.read_bytes() for path in state.rglob("*") if path.is_file()} == before  # nothing written
 
 
 def test_every_upload_example_passes_the_loudness_gate() -> None:

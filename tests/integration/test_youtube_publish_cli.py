@@ -52,6 +52,18 @@ def job(video: Path) -> Path:
     return path
 
 
+def approve_captions(video: Path, captions: Path) -> None:
+    """Record a review of `captions` for `video` (the job is public under require_captions)."""
+    from pipeline.captions.approval import approve
+    from pipeline.config import load_preset_settings
+
+    approve(video, captions, "Dana Reviewer", load_preset_settings("youtube").captions)
+
+
+def state_files(state_dir: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(state_dir.rglob("*")) if path.is_file()}
+
+
 def test_every_bad_field_is_reported_at_once_without_any_request(wf: WayfinderEnv, video: Path) -> None:
     late = video.parent / "late.srt"
     late.write_text("1\n00:00:01,000 --> 00:00:30,000\nToo long for a 12 s video\n", encoding="utf-8")
@@ -123,6 +135,8 @@ def test_policy_gates_a_public_upload_and_names_each_rule(wf: WayfinderEnv, vide
 
 def test_dry_run_prints_the_exact_bodies_and_quota_and_sends_nothing(wf: WayfinderEnv, video: Path,
                                                                       job: Path) -> None:
+    approve_captions(video, video.parent / "walk.srt")
+    state_before = state_files(wf.state_dir)
     result = run_wayfinder("upload", str(video), "--job", str(job), "--dry-run", "--chunk-kib", "512")
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
@@ -140,11 +154,12 @@ def test_dry_run_prints_the_exact_bodies_and_quota_and_sends_nothing(wf: Wayfind
     assert plan["quota"]["cost_at_most"] == {"uploads": 1, "units": 552}  # + playlists.list 1, playlists.insert 50
     assert "America/Los_Angeles" in plan["quota"]["resets"]
     assert wf.server.log == []
-    assert not (video.parent / "walkthrough.mp4.youtube.json").exists() and not wf.state_dir.exists()
-
+    assert not (video.parent / "walkthrough.mp4.youtube.json").exists()
+    assert state_files(wf.state_dir) == state_before  # the approval was read; nothing was written
 
 def test_job_upload_sets_thumbnail_captions_playlist_and_waits(wf: WayfinderEnv, video: Path, job: Path) -> None:
     wf.server.processing_polls = 2
+    approve_captions(video, video.parent / "walk.srt")
     result = run_wayfinder("upload", str(video), "--job", str(job), "--chunk-kib", "256", "--skip-qa", "--wait",
                            "--poll-interval-s", "0.01", "--json")
     assert result.exit_code == 0, result.output
