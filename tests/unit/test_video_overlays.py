@@ -90,9 +90,9 @@ def test_the_shipped_font_draws_accented_and_somali_names_and_finds_what_it_cann
 
 def test_fonts_are_package_data() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    patterns = data["pipeline.video"]
+    patterns = data["pipeline.video.font_files"]
     for path in (BOLD_FONT, REGULAR_FONT, FONT_LICENCE):
-        relative = path.relative_to(ROOT / "pipeline" / "video")
+        relative = path.relative_to(ROOT / "pipeline" / "video" / "font_files")
         assert any(relative.match(pattern) for pattern in patterns), relative
 
 
