@@ -8,6 +8,7 @@ job, on stderr) and prints the summary table (stdout) or, with `--json`, the bat
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -127,6 +128,11 @@ def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
+def _percent(share: float | None) -> str:
+    # A job's CPU time over its wall time x the cores (see pipeline.speed).
+    return "" if share is None else f"{100 * share:.0f}"
+
+
 def print_dry_run(run: BatchRun, json_out: bool) -> None:
     outputs = {item.name: item.job.output_path if item.job else None for item in run.manifest.jobs}
     if json_out:
@@ -185,16 +191,16 @@ def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
 
         def build(shorten: Shorten) -> Table:
             table = compact_table(title=f"batch {run.manifest.path.name}")
-            columns = ["job", "status", "media s", "wall s", *(["QA"] if qa else []),
+            columns = ["job", "status", "media s", "wall s", "machine %", *(["QA"] if qa else []),
                        *(["queue"] if queued else []), "output"]
             for column in columns:
                 table.add_column(column, justify="right" if column.endswith(" s") else "left",
                                  overflow="fold" if column == "output" else "ellipsis",
-                                 no_wrap=column in {"status", "QA", "queue", "media s", "wall s"})
+                                 no_wrap=column in {"status", "QA", "queue", "media s", "wall s", "machine %"})
             for o in outcomes:
                 # Text, not markup: names, reasons and paths may hold brackets.
                 row = [Text(o.name), Text(o.status, style=STATUS_STYLES.get(o.status, "")),
-                       _seconds(o.duration_s), _seconds(o.wall_time_s),
+                       _seconds(o.duration_s), _seconds(o.wall_time_s), _percent(o.machine_share),
                        *([Text(o.qa or "", style=STATUS_STYLES.get(o.qa or "", ""))] if qa else []),
                        *([_queue_cell(o.queued)] if queued else []),
                        Text(shorten(o.output_path) if o.output_path else "")]
@@ -205,7 +211,11 @@ def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
         for line in format_reasons(outcomes):
             out_console.print(line, soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.summary.counts().items()))
-    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s; report: {run.report_path}")
+    from pipeline.batch.report import batch_machine_share
+
+    share = batch_machine_share(run.summary)
+    used = f", {100 * share:.0f}% of the machine ({os.cpu_count() or 1} cores)" if share is not None else ""
+    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s{used}; report: {run.report_path}")
     for path in run.summary.qa_html:
         err_console.print(f"QA report: {path}")
 
