@@ -253,10 +253,13 @@ def run_ffmpeg(
             if line.strip():
                 tail.append(line)
 
+    finished = threading.Event()
+
     def stop_when_asked() -> None:
         assert stop is not None
+        # Not process.poll(): that would reap the child before its CPU time is read.
         while not stop.wait(STOP_POLL_S):
-            if process.poll() is not None:
+            if finished.is_set():
                 return
         _terminate(process)
 
@@ -320,6 +323,7 @@ def run_ffmpeg(
         _terminate(process)
         raise
     finally:
+        finished.set()
         if stderr_thread.ident is not None:
             stderr_thread.join(timeout=5)
         if feed_thread is not None and feed_thread.ident is not None:

@@ -120,17 +120,14 @@ class BatchProgressView:
         style = STATUS_STYLES.get(outcome.status, "")
         detail = outcome.reason
         if outcome.status == "rendered":
-            detail = f"{shown_path(outcome.output_path or '')} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
+            # The job's share of the machine: its CPU time over its wall time x the cores.
+            share = f", {100 * outcome.machine_share:.0f}% of the machine" if outcome.machine_share is not None else ""
+            detail = f"{shown_path(outcome.output_path or '')} ({outcome.wall_time_s or 0:.1f} s{share}, {outcome.reason})"
         print_labelled(outcome.status, style, f"{outcome.name}: {detail}", console=self._progress.console)
 
 
 def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
-
-
-def _percent(share: float | None) -> str:
-    # A job's CPU time over its wall time x the cores (see pipeline.speed).
-    return "" if share is None else f"{100 * share:.0f}"
 
 
 def print_dry_run(run: BatchRun, json_out: bool) -> None:
@@ -191,16 +188,16 @@ def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
 
         def build(shorten: Shorten) -> Table:
             table = compact_table(title=f"batch {run.manifest.path.name}")
-            columns = ["job", "status", "media s", "wall s", "machine %", *(["QA"] if qa else []),
+            columns = ["job", "status", "media s", "wall s", *(["QA"] if qa else []),
                        *(["queue"] if queued else []), "output"]
             for column in columns:
                 table.add_column(column, justify="right" if column.endswith(" s") else "left",
                                  overflow="fold" if column == "output" else "ellipsis",
-                                 no_wrap=column in {"status", "QA", "queue", "media s", "wall s", "machine %"})
+                                 no_wrap=column in {"status", "QA", "queue", "media s", "wall s"})
             for o in outcomes:
                 # Text, not markup: names, reasons and paths may hold brackets.
                 row = [Text(o.name), Text(o.status, style=STATUS_STYLES.get(o.status, "")),
-                       _seconds(o.duration_s), _seconds(o.wall_time_s), _percent(o.machine_share),
+                       _seconds(o.duration_s), _seconds(o.wall_time_s),
                        *([Text(o.qa or "", style=STATUS_STYLES.get(o.qa or "", ""))] if qa else []),
                        *([_queue_cell(o.queued)] if queued else []),
                        Text(shorten(o.output_path) if o.output_path else "")]

@@ -104,8 +104,11 @@ video = {{ x264_preset = "ultrafast" }}
         assert job["cpu_s"] > 0
     total_cpu_s = sum(job["cpu_s"] for job in report["jobs"])
     assert report["machine_share"] == pytest.approx(total_cpu_s / (report["wall_time_s"] * cores), abs=0.002)
-    assert "machine %" in result.stdout
-    assert "of the machine" in result.stderr
+    # The summary: each finished job's share, and the batch's.
+    for job in report["jobs"]:
+        assert f"{job['name']}: " in result.stderr
+        assert f"{100 * job['machine_share']:.0f}% of the machine" in result.stderr
+    assert f"{100 * report['machine_share']:.0f}% of the machine ({cores} cores)" in result.stderr
 
 
 def test_overlapping_passes_count_once() -> None:
