@@ -11,14 +11,19 @@ CPU time is measured without psutil: an ffmpeg child's user+system time is read 
 `/proc/<pid>/stat` after it exited but before it is reaped (`waitid(WNOWAIT)`: a zombie
 keeps its whole thread group's times), and the render's own Python threads each count
 `time.thread_time()`. Both are per render, so concurrent renders of a batch in one
-process do not mix (`RUSAGE_CHILDREN` would). Not counted: ffprobe runs and decoder
-threads that PyAV starts itself. Where /proc is missing, ffmpeg CPU is None.
+process do not mix (`RUSAGE_CHILDREN` would). The render's own Python work is counted as
+the process' CPU time (`RUSAGE_SELF`) when the render ran alone in its process (the CLI),
+which includes the threads native libraries start (PyAV's decoders, the speech
+enhancer's runtime); when renders overlapped in one process (a local batch) it falls back
+to the sum of the render's Python threads' `time.thread_time()`, which misses those.
+Not counted either way: ffprobe runs. Where /proc is missing, ffmpeg CPU is None.
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,7 +58,8 @@ class SpeedRecord:
 
     started_monotonic_s: float = field(default_factory=time.monotonic)
     passes: list[Pass] = field(default_factory=list)
-    python_cpu_s: float = 0.0
+    python_cpu_s: float = 0.0  # the render's Python threads (time.thread_time)
+    started_process_cpu_s: float | None = None  # RUSAGE_SELF when `recording` began
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, kind: str, started_monotonic_s: float, ended_monotonic_s: float,
@@ -73,6 +79,9 @@ class SpeedRecord:
         with self._lock:
             passes = sorted(self.passes, key=lambda item: item.started_s)
             python_cpu_s = self.python_cpu_s
+        python_basis = "threads"
+        if self.started_process_cpu_s is not None and _alone(self):
+            python_cpu_s, python_basis = _process_cpu_s() - self.started_process_cpu_s, "process"
         encode = [item for item in passes if item.kind == "ffmpeg" and item.name in ENCODE_PASSES]
         encode_s = min(wall_s, union_s([(item.started_s, item.started_s + item.duration_s) for item in encode]))
         ffmpeg_cpu = [item.cpu_s for item in passes if item.kind == "ffmpeg"]
@@ -86,6 +95,7 @@ class SpeedRecord:
             "cpu_s": None if cpu_s is None else round(cpu_s, 3),
             "ffmpeg_cpu_s": None if ffmpeg_cpu_s is None else round(ffmpeg_cpu_s, 3),
             "python_cpu_s": round(python_cpu_s, 3),
+            "python_cpu_basis": python_basis,
             "cores": cores,
             "machine_share": None if cpu_s is None or wall_s <= 0 else round(cpu_s / (wall_s * cores), 3),
             "passes": [item.to_dict() for item in passes],
@@ -110,16 +120,41 @@ def current() -> SpeedRecord | None:
     return _current.get()
 
 
+_active_lock = threading.Lock()
+_active: set[int] = set()  # id() of the records being recorded in this process
+_overlapped: set[int] = set()  # ... of those that shared the process with another
+
+
+def _alone(record: SpeedRecord) -> bool:
+    """Whether `record`'s render has had the process to itself so far."""
+    with _active_lock:
+        return id(record) not in _overlapped
+
+
+def _process_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextmanager
 def recording(record: SpeedRecord) -> Iterator[SpeedRecord]:
     """Passes run in this context (and threads started with `in_this_context`) go to `record`."""
+    key = id(record)
+    with _active_lock:
+        if _active:
+            _overlapped.update(_active | {key})
+        _active.add(key)
     token = _current.set(record)
-    started_cpu_s = time.thread_time()
+    started_cpu_s, started_process_cpu_s = time.thread_time(), _process_cpu_s()
+    record.started_process_cpu_s = started_process_cpu_s
     try:
         yield record
     finally:
         record.add_python_cpu(time.thread_time() - started_cpu_s)
         _current.reset(token)
+        with _active_lock:
+            _active.discard(key)
+            _overlapped.discard(key)
 
 
 @contextmanager

@@ -48,6 +48,7 @@ def check_consistent(speed: dict, report: dict) -> None:
     assert speed["ffmpeg_cpu_s"] == pytest.approx(sum(ffmpeg_cpu), abs=len(ffmpeg_cpu) * ROUNDING_S)
     assert speed["cpu_s"] == pytest.approx(speed["ffmpeg_cpu_s"] + speed["python_cpu_s"], abs=ROUNDING_S)
     assert speed["cpu_s"] > 0 and speed["cores"] == (os.cpu_count() or 1)
+    assert speed["python_cpu_basis"] in ("process", "threads")
     assert speed["machine_share"] == pytest.approx(speed["cpu_s"] / (speed["wall_s"] * speed["cores"]), abs=0.002)
 
 
@@ -60,6 +61,7 @@ def test_an_edited_render_reports_its_encode_and_what_lies_outside_it(media: dic
     speed = report["speed"]
     check_consistent(speed, report)
     assert speed["encode_passes"] == ["picture encode", "sound encode"]
+    assert speed["python_cpu_basis"] == "process"  # the CLI runs one render in its process
     names = [item["name"] for item in speed["passes"]]
     for expected in ("picture encode", "sound encode", "mux", "verify the output", "wait for the picture analyses"):
         assert names.count(expected) == 1, names

@@ -59,3 +59,32 @@ def test_a_stop_watcher_polling_fast_does_not_lose_the_cpu_time(monkeypatch: pyt
             run_ffmpeg(["-f", "lavfi", "-i", "anullsrc=duration=0.2", "-f", "null", "-"], what="audio measurement",
                        stop=threading.Event())
     assert all(item.cpu_s is not None for item in record.passes)
+
+
+def test_a_lone_render_counts_its_whole_process_and_overlapping_ones_their_threads() -> None:
+    alone = SpeedRecord()
+    with recording(alone):
+        # A native library's thread (not a Python thread of the render): only the
+        # process' CPU time sees it.
+        worker = threading.Thread(target=lambda: sum(range(3_000_000)))
+        worker.start()
+        worker.join()
+        speed = alone.report(1.0, cores=1)
+    assert speed["python_cpu_basis"] == "process" and speed["python_cpu_s"] > 0
+
+    first, second = SpeedRecord(), SpeedRecord()
+    with recording(first):
+        inside = threading.Event()
+        reports: list[dict] = []
+
+        def other_render() -> None:
+            with recording(second):
+                inside.set()
+                reports.append(second.report(1.0, cores=1))
+
+        thread = threading.Thread(target=other_render)
+        thread.start()
+        thread.join()
+        assert inside.is_set()
+        assert first.report(1.0, cores=1)["python_cpu_basis"] == "threads"
+    assert reports[0]["python_cpu_basis"] == "threads"
