@@ -11,9 +11,10 @@ section) it also lists the encode's time, the time outside it and the biggest pa
 Then `--jobs`: the same small batch (four 8 s draft jobs of that edit) with `--jobs 1`,
 `--jobs 2` and `--jobs 1` again (the two 1s bracket the 2, so a load change shows).
 
-Writes the "Speed overhead (issue 16)" section of bench/RESULTS.md.
+Writes the "Speed overhead (issue 16)" and "Batch --jobs default (issue 16)" sections of
+bench/RESULTS.md.
 
-    .venv/bin/python bench/bench_speed.py [--lengths 8,60] [--presets youtube-draft,youtube] [--no-batch]
+    .venv/bin/python bench/bench_speed.py [--lengths 8,60] [--presets youtube-draft,youtube] [--no-batch | --only-batch]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from common import ROOT, WORK, ffmpeg_binary, machine_line, write_section
 from bench_edit import Timing, encoder_args, timed
 
 SECTION = "## Speed overhead (issue 16)"
+BATCH_SECTION = "## Batch --jobs default (issue 16)"
 OUT = WORK / "speed"
 INSET_W_PX, INSET_H_PX = 640, 360
 
@@ -104,6 +106,10 @@ def biggest_outside(speed: dict, count: int = 3) -> str:
     return "; ".join(f"{p['name']} {p['duration_s']:.2f}" for p in passes[:count])
 
 
+def picture_cpu_s(speed: dict) -> str:
+    return next((f"{p['cpu_s']:.1f}" for p in speed["passes"] if p["name"] == "picture encode" and p["cpu_s"] is not None), "")
+
+
 def run_batch(jobs: int, inset: Path, main: Path, label: str) -> tuple[Timing, dict]:
     folder = OUT / f"batch-{label}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,10 +134,11 @@ def main() -> None:
     parser.add_argument("--lengths", default="8,60")
     parser.add_argument("--presets", default="youtube-draft,youtube")
     parser.add_argument("--no-batch", action="store_true")
+    parser.add_argument("--only-batch", action="store_true")
     options = parser.parse_args()
     started = datetime.datetime.now(datetime.timezone.utc)
     rows = []
-    for length_s in (int(v) for v in options.lengths.split(",")):
+    for length_s in ([] if options.only_batch else (int(v) for v in options.lengths.split(","))):
         main_path, inset = make_media(length_s)
         for preset in options.presets.split(","):
             name = f"{preset}-{length_s}s"
@@ -151,32 +158,45 @@ def main() -> None:
             batch_rows.append((label, jobs, timing, report))
             print(f"batch --jobs {jobs}: {timing.wall_s:.1f} s wall, machine share {report.get('machine_share')}", flush=True)
 
+    head = (f"Run {started:%Y-%m-%d %H:%M} UTC. {machine_line()} The machine is shared: other sessions' tests and "
+            "benchmarks ran at the same time, so the load (1-minute load average before each run) is given per row "
+            "and single runs carry several percent of noise.")
+    if rows:
+        write_section(SECTION, "\n".join(speed_lines(rows, head)) + "\n")
+    if batch_rows:
+        write_section(BATCH_SECTION, "\n".join(batch_lines(batch_rows, head)) + "\n")
+
+
+def speed_lines(rows: list, head: str) -> list[str]:
     lines = [
         SECTION, "",
-        f"Run {started:%Y-%m-%d %H:%M} UTC. {machine_line()} The machine is shared: other sessions' tests and "
-        "benchmarks ran at the same time, so the load (1-minute load average before each run) is given per row "
-        "and single runs carry several percent of noise.", "",
-        "Command: `.venv/bin/python bench/bench_speed.py`", "",
+        head, "",
+        "Command: `.venv/bin/python bench/bench_speed.py --no-batch`", "",
         "Edit: 1080p30 main (sample walkthrough, cut/looped), 640x360 inset from 1 s (ducked), auto light, "
         "the audio chain. Bare: `ffmpeg -i main` re-encoded with the preset's x264/AAC settings, no filters. "
         "Whole: `wayfinder render` (process start to exit). Encode / outside: from the render's report "
         "(`speed.encode_s`, `speed.outside_encode_s`; wall there excludes Python start-up).", "",
-        "| clip | preset | load | bare s | whole s | whole / bare | render wall s | encode s | outside s | machine share | biggest passes outside the encode (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| clip | preset | load | bare s | whole s | whole / bare | render wall s | encode s | outside s | bare CPU s | picture encode CPU s | render CPU s | machine share | biggest passes outside the encode (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for length_s, preset, bare, whole, speed in rows:
         lines.append(
             f"| {length_s} s | {preset} | {bare.load_before:.1f} / {whole.load_before:.1f} | {bare.wall_s:.1f} | "
             f"{whole.wall_s:.1f} | {whole.wall_s / bare.wall_s:.2f}x | {speed['wall_s']:.1f} | {speed['encode_s']:.1f} | "
-            f"{speed['outside_encode_s']:.1f} | {speed['machine_share']} | {biggest_outside(speed)} |")
+            f"{speed['outside_encode_s']:.1f} | {bare.cpu_s:.1f} | {picture_cpu_s(speed)} | {speed['cpu_s']} | "
+            f"{speed['machine_share']} | {biggest_outside(speed)} |")
+    return lines
+
+
+def batch_lines(batch_rows: list, head: str) -> list[str]:
+    lines = [BATCH_SECTION, "", head, "", "Command: `.venv/bin/python bench/bench_speed.py --only-batch`", ""]
     if batch_rows:
-        lines += ["", "`--jobs` (four 8 s `youtube-draft` jobs of the same edit, `wayfinder batch --force`, run in this order):", "",
+        lines += ["`--jobs` (four 8 s `youtube-draft` jobs of the same edit, `wayfinder batch --force`, run in this order):", "",
                   "| run | --jobs | load before | wall s | CPU s | batch machine share |", "|---|---|---|---|---|---|"]
         for label, jobs, timing, report in batch_rows:
             lines.append(f"| {label} | {jobs} | {timing.load_before:.1f} | {timing.wall_s:.1f} | {timing.cpu_s:.1f} | "
                          f"{report.get('machine_share')} |")
-    write_section(SECTION, "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return lines
 
 
 if __name__ == "__main__":

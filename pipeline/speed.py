@@ -183,7 +183,9 @@ def in_this_context(work: Callable[..., T]) -> Callable[..., T]:
             finally:
                 if record is not None:
                     record.add_python_cpu(time.thread_time() - started_cpu_s)
-        return context.run(counted)
+        # A copy per call: a pool may run the same wrapped work on several threads at
+        # once, and one context cannot be entered twice.
+        return context.copy().run(counted)
 
     return run
 

@@ -88,3 +88,22 @@ def test_a_lone_render_counts_its_whole_process_and_overlapping_ones_their_threa
         assert inside.is_set()
         assert first.report(1.0, cores=1)["python_cpu_basis"] == "threads"
     assert reports[0]["python_cpu_basis"] == "threads"
+
+
+def test_work_wrapped_once_runs_on_several_threads_at_once() -> None:
+    # A thread pool maps one wrapped function over its items (the speech enhancer's
+    # segments): each call must run in its own copy of the render's context.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.speed import current, in_this_context
+
+    record = SpeedRecord()
+    both_inside = threading.Barrier(2, timeout=60)
+
+    def work(_item: int) -> SpeedRecord | None:
+        both_inside.wait()  # the two calls overlap for certain
+        return current()
+
+    with recording(record), ThreadPoolExecutor(max_workers=2) as pool:
+        seen = list(pool.map(in_this_context(work), [0, 1]))
+    assert seen == [record, record]
