@@ -58,7 +58,7 @@ def make_media(length_s: int) -> tuple[Path, Path]:
                         "-c:a", "aac", "-b:a", "256k", str(main)], check=True)
     if not inset.is_file():
         subprocess.run([ffmpeg_binary(), "-v", "error", "-y", "-i", str(sample("guide.mp4")),
-                        "-vf", f"crop=640:360,fps=30", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16",
+                        "-vf", "crop=640:360,fps=30", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16",
                         "-c:a", "aac", "-b:a", "192k", str(inset)], check=True)
     return main, inset
 
