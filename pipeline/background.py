@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from pipeline.speed import in_this_context
+
 T = TypeVar("T")
 
 
@@ -27,7 +29,8 @@ class Background(Generic[T]):
         self._value: T | None = None
         self._error: BaseException | None = None
         # A daemon, so an interrupted render never waits at exit for an analysis nobody needs.
-        self._thread = threading.Thread(target=self._run, args=(work,), name=name, daemon=True)
+        # In the render's context: its ffmpeg passes and CPU time go to the render's speed record.
+        self._thread = threading.Thread(target=in_this_context(self._run), args=(work,), name=name, daemon=True)
         self._thread.start()
 
     def _run(self, work: Callable[[threading.Event], T]) -> None:

@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from pathlib import Path
 from pipeline.errors import Cancelled, RenderError, ToolError
 from pipeline.ffmpeg_failure import describe_failure
 from pipeline.lifeline import child_dies_with_us
+from pipeline.speed import current as current_speed_record
+from pipeline.speed import exited_child_cpu_s
 
 STDERR_TAIL_LINES = 12
 
@@ -218,6 +221,9 @@ def run_ffmpeg(
     # An interrupt raised inside Popen (after the fork) would lose the child: while it
     # starts, the CLI's signal handler holds the interrupt back for us to raise below.
     holding = threading.current_thread() is threading.main_thread()
+    speed_record = current_speed_record()
+    started_s = time.monotonic()
+    cpu_s: float | None = None
     if holding:
         _interrupt_hold.active = True
     try:
@@ -247,10 +253,13 @@ def run_ffmpeg(
             if line.strip():
                 tail.append(line)
 
+    finished = threading.Event()
+
     def stop_when_asked() -> None:
         assert stop is not None
+        # Not process.poll(): that would reap the child before its CPU time is read.
         while not stop.wait(STOP_POLL_S):
-            if process.poll() is not None:
+            if finished.is_set():
                 return
         _terminate(process)
 
@@ -304,6 +313,8 @@ def run_ffmpeg(
                 if on_progress is not None:
                     on_progress(parse_progress_block(block, total_s, what))
                 block = {}
+        if speed_record is not None:
+            cpu_s = exited_child_cpu_s(process.pid)  # before the wait reaps it
         process.wait()
     except KeyboardInterrupt as exc:
         _terminate(process)
@@ -312,6 +323,7 @@ def run_ffmpeg(
         _terminate(process)
         raise
     finally:
+        finished.set()
         if stderr_thread.ident is not None:
             stderr_thread.join(timeout=5)
         if feed_thread is not None and feed_thread.ident is not None:
@@ -319,6 +331,8 @@ def run_ffmpeg(
         with _running_lock:
             _running.discard(process)
 
+    if speed_record is not None:
+        speed_record.add(what, "ffmpeg", started_s, time.monotonic(), cpu_s)
     if feed_errors:
         raise feed_errors[0]
     if (_cancelled.is_set() or (stop is not None and stop.is_set())) and process.returncode != 0:

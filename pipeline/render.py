@@ -35,7 +35,9 @@ from pipeline.plan import (
 )
 from pipeline.probe import MediaInfo, probe
 from pipeline.programme import load_programme
-from pipeline.sound_stage import NoteCallback, make_sound, plan_sound
+from pipeline.sound_stage import NoteCallback, SoundResult, make_sound, plan_sound
+from pipeline.speed import SpeedRecord, in_this_context, recording, step
+from pipeline.speed import current as current_record
 from pipeline.sources import check_output_not_source
 from pipeline.state import sha256_of_file
 from pipeline.video import compose
@@ -66,6 +68,8 @@ class RenderResult:
     measurements: dict[str, object] = field(default_factory=dict)
     wall_time_s: float = 0.0
     captions: dict[str, object] | None = None  # the placed caption file, see youtube.caption_timing
+    speed: dict[str, object] | None = None  # see pipeline.speed: wall, encode, outside it, passes
+    output_sha256: str | None = None
 
 
 def report_path_for(output_path: Path) -> Path:
@@ -210,7 +214,7 @@ def write_report(result: RenderResult) -> Path:
         "input": result.input_info.to_dict(),
         "output": (
             # The hash lets the upload queue trust this report's numbers for this exact file.
-            {**result.output_info.to_dict(), "sha256": sha256_of_file(plan.output_path)}
+            {**result.output_info.to_dict(), "sha256": result.output_sha256 or sha256_of_file(plan.output_path)}
             if result.output_info else None
         ),
         "video_mode": plan.video_mode,
@@ -226,12 +230,20 @@ def write_report(result: RenderResult) -> Path:
         "settings": result.job.settings.model_dump(mode="json"),
         "command": plan.command_line(),
         "wall_time_s": round(result.wall_time_s, 3),
+        **({"speed": result.speed} if result.speed is not None else {}),
     }
     path = report_path_for(plan.output_path)
     temporary = path.with_name(f".{path.name}.partial")
     temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
     os.replace(temporary, path)
     return path
+
+
+def timed_sound(*args: object, **kwargs: object) -> SoundResult:
+    """`make_sound`, its whole span recorded as one step of the render (it runs beside the
+    picture; its own ffmpeg passes are recorded inside it)."""
+    with step("sound (beside the picture)"):
+        return make_sound(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def remove_quietly(path: Path) -> None:
@@ -250,6 +262,19 @@ def run_render(
 ) -> RenderResult:
     """Render `job` to its output path. Leaves nothing behind on failure."""
     started = time.monotonic()
+    record = SpeedRecord(started_monotonic_s=started)
+    with recording(record):
+        return _run_render_recorded(job, started, force=force, on_progress=on_progress, on_note=on_note)
+
+
+def _run_render_recorded(
+    job: Job,
+    started: float,
+    *,
+    force: bool,
+    on_progress: ProgressCallback | None,
+    on_note: NoteCallback | None,
+) -> RenderResult:
     check_output_not_source(job)
     check_output_target(job.output_path, force=force)
     find_ffmpeg()
@@ -302,7 +327,8 @@ def _plan_and_run(
     two are muxed (both copied) into the partial file, which is checked and renamed."""
     note = on_note or (lambda _text: None)
     captions = load_job_captions(job)  # a bad caption file fails the job before any work
-    start = start_job(job, work_dir)
+    with step("probe, insets, cards, start analyses"):
+        start = start_job(job, work_dir)
     info = start.info
     video_mode = build_video_mode(job, info)
     programme_s = picture_duration_s(info) if video_mode != "none" else None
@@ -312,23 +338,26 @@ def _plan_and_run(
     remove_quietly(partial)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound") as pool:
         sound_future = pool.submit(
-            make_sound, job, info, start.prep, work_dir,
+            in_this_context(timed_sound), job, info, start.prep, work_dir,
             with_cards=video_mode == "encode", duration_s=picture_s, stop=stop, on_note=note,
             # With no picture to encode, the sound's encode is the render's progress.
             on_progress=on_progress if video_mode != "encode" else None,
         )
         try:
             try:
-                prep = start.with_light()
+                with step("wait for the picture analyses"):
+                    prep = start.with_light()
             finally:
                 start.cancel()
-            picture = build_picture_plan(job, info, work_dir, prep=prep)
+            with step("plan the picture"):
+                picture = build_picture_plan(job, info, work_dir, prep=prep)
             for text in picture.notes:
                 note(text)
             if picture.args is not None:
                 run_ffmpeg(picture.args, total_s=picture.duration_s, on_progress=on_progress,
                            what="picture encode", file=job.main_path, stop=stop)
-            sound = sound_future.result()
+            with step("wait for the sound"):
+                sound = sound_future.result()
         except BaseException:
             stop.set()
             wait([sound_future])
@@ -340,7 +369,8 @@ def _plan_and_run(
     result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)
     try:
         run_ffmpeg(plan.mux_args, total_s=plan.duration_s, what="mux", file=job.main_path)
-        result.output_info = verify_output(plan, job, plan.partial_path)
+        with step("verify the output"):
+            result.output_info = verify_output(plan, job, plan.partial_path)
         os.replace(plan.partial_path, plan.output_path)
     except BaseException:  # errors, Ctrl-C, SIGTERM: never leave a partial file behind
         remove_quietly(plan.partial_path)
@@ -350,6 +380,11 @@ def _plan_and_run(
         intro = prep.cards.get("intro")
         result.captions = write_placed_captions(captions, prep.edit, intro.duration_s if intro else 0.0, plan.output_path)
         note(f"captions placed on the video's timeline: {Path(str(result.captions['file'])).name}")
+    with step("hash the output"):
+        result.output_sha256 = sha256_of_file(plan.output_path)
     result.wall_time_s = time.monotonic() - started
+    record = current_record()
+    if record is not None:
+        result.speed = record.report(result.wall_time_s)
     result.report_path = write_report(result)
     return result

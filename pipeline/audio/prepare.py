@@ -25,6 +25,7 @@ from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.filters import Filter
 from pipeline.probe import AudioStreamInfo, MediaInfo
+from pipeline.speed import in_this_context
 
 MeasureArgs = Callable[[SoundSpool | None, list[Filter], list[Filter]], list[str]]
 """Arguments of an audio-only ffmpeg pass that writes the programme's sound (output rate
@@ -138,7 +139,7 @@ def measure_limited_gain(
     ceiling_db = plan.gain_db + MAX_MAKEUP_DB
     first = [plan.gain_db, min(ceiling_db, plan.gain_db + first_makeup_guess_db(plan))]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="calibration") as pool:
-        results = list(pool.map(measure_at, first))
+        results = list(pool.map(in_this_context(measure_at), first))
     tries = [(gain_db, lufs) for gain_db, lufs in zip(first, results) if lufs is not None]
     while tries and len(tries) < CALIBRATION_PASSES and not any(landed(lufs) for _, lufs in tries):
         # Sound with little crest (already limited, or square-ish) gives back almost

@@ -28,6 +28,7 @@ from pipeline.config import AudioSettings
 from pipeline.errors import Cancelled, InputError
 from pipeline.media import run_ffmpeg
 from pipeline.probe import AudioStreamInfo, MediaInfo, probe
+from pipeline.speed import in_this_context
 
 FIELD = "audio.external"
 
@@ -93,7 +94,7 @@ def measure_alignment(
         ]
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="align-decode") as pool:
             futures = [
-                pool.submit(run_ffmpeg, build_analysis_decode_args(path, index, spool),
+                pool.submit(in_this_context(run_ffmpeg), build_analysis_decode_args(path, index, spool),
                             what=f"alignment ({what} decoding)", file=path, stop=stop)
                 for path, index, spool, what in jobs
             ]

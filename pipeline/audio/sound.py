@@ -37,6 +37,7 @@ from pipeline.config import AudioSettings
 from pipeline.errors import Cancelled
 from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
+from pipeline.speed import in_this_context
 
 BYTES_PER_SAMPLE = 4
 SAMPLE_RATE_HZ = 48_000  # the enhancer's rate, and the output's
@@ -228,9 +229,9 @@ def run_enhanced_sound(
         segments = plan_segments(total, channels, cores or os.cpu_count() or 1, settings.sample_rate_hz)
         with ThreadPoolExecutor(max_workers=len(segments)) as pool:
             results = list(pool.map(
-                lambda segment: _enhance_segment(
+                in_this_context(lambda segment: _enhance_segment(
                     decoded, decoded_channels, channels, total, segment, enhance, spool_path, stop
-                ),
+                )),
                 segments,
             ))
         _blend_seams(spool_path, channels, segments, [result[0] for result in results])

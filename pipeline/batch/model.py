@@ -78,6 +78,12 @@ class JobOutcome:
     qa: str | None = None
     qa_reason: str | None = None  # the checks that did not pass (WARN or FAIL), and why
     queued: str | None = None  # with --queue-uploads: the queue item, or why not
+    # From the render's speed record (pipeline.speed): its CPU time (its ffmpeg processes and
+    # its own threads), and that over its wall time x the cores: its share of the machine.
+    cpu_s: float | None = None
+    machine_share: float | None = None
+    encode_s: float | None = None
+    outside_encode_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

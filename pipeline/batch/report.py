@@ -34,6 +34,17 @@ class BatchSummary:
         return dict(Counter(outcome.status for outcome in self.outcomes))
 
 
+def batch_machine_share(summary: BatchSummary, cores: int | None = None) -> float | None:
+    """The rendered jobs' CPU time over the batch's wall time x the cores (None when no
+    job has a CPU time: nothing rendered, or no /proc; or the jobs ran on a cluster)."""
+    if summary.executor.startswith("dask"):
+        return None  # the jobs ran on the workers' cores, not this machine's
+    cpu = [o.cpu_s for o in summary.outcomes if o.cpu_s is not None]
+    if not cpu or summary.wall_time_s <= 0:
+        return None
+    return round(sum(cpu) / (summary.wall_time_s * (cores or os.cpu_count() or 1)), 3)
+
+
 def build_report(summary: BatchSummary) -> dict[str, Any]:
     jobs = []
     for outcome in summary.outcomes:
@@ -48,6 +59,8 @@ def build_report(summary: BatchSummary) -> dict[str, Any]:
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
         "wall_time_s": round(summary.wall_time_s, 3),
+        "cores": os.cpu_count() or 1,
+        "machine_share": batch_machine_share(summary),
         "interrupted": summary.interrupted,
         "counts": summary.counts(),
         "qa_html": [str(path) for path in summary.qa_html],

@@ -120,9 +120,12 @@ def run_task(spec: TaskSpec, *, on_event: EventCallback | None = None, where: st
         check_files_visible(spec.job, where)
         result = run_render(with_ffmpeg_threads(spec.job, spec.ffmpeg_threads), force=True, on_progress=on_progress)
         write_record(result.plan.output_path, spec.fingerprint, duration_s=result.plan.duration_s)
+        speed = result.speed or {}
         return replace(base, status="rendered", reason=_summary(result.plan.video_mode, result.plan.audio_mode),
                        duration_s=round(result.plan.duration_s, 3), wall_time_s=round(time.monotonic() - started, 3),
-                       render_report=str(result.report_path) if result.report_path else None)
+                       render_report=str(result.report_path) if result.report_path else None,
+                       cpu_s=speed.get("cpu_s"), machine_share=speed.get("machine_share"),  # type: ignore[arg-type]
+                       encode_s=speed.get("encode_s"), outside_encode_s=speed.get("outside_encode_s"))  # type: ignore[arg-type]
     except Cancelled as error:
         return replace(base, status="cancelled", reason=error.one_line(), exit_code=error.exit_code,
                        wall_time_s=round(time.monotonic() - started, 3))

@@ -8,6 +8,7 @@ job, on stderr) and prints the summary table (stdout) or, with `--json`, the bat
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -119,7 +120,9 @@ class BatchProgressView:
         style = STATUS_STYLES.get(outcome.status, "")
         detail = outcome.reason
         if outcome.status == "rendered":
-            detail = f"{shown_path(outcome.output_path or '')} ({outcome.wall_time_s or 0:.1f} s, {outcome.reason})"
+            # The job's share of the machine: its CPU time over its wall time x the cores.
+            share = f", {100 * outcome.machine_share:.0f}% of the machine" if outcome.machine_share is not None else ""
+            detail = f"{shown_path(outcome.output_path or '')} ({outcome.wall_time_s or 0:.1f} s{share}, {outcome.reason})"
         print_labelled(outcome.status, style, f"{outcome.name}: {detail}", console=self._progress.console)
 
 
@@ -205,7 +208,11 @@ def print_summary(run: BatchRun, json_out: bool, qa: bool) -> None:
         for line in format_reasons(outcomes):
             out_console.print(line, soft_wrap=True)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(run.summary.counts().items()))
-    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s; report: {run.report_path}")
+    from pipeline.batch.report import batch_machine_share
+
+    share = batch_machine_share(run.summary)
+    used = f", {100 * share:.0f}% of the machine ({os.cpu_count() or 1} cores)" if share is not None else ""
+    err_console.print(f"{counts} in {run.summary.wall_time_s:.1f} s{used}; report: {run.report_path}")
     for path in run.summary.qa_html:
         err_console.print(f"QA report: {path}")
 
