@@ -159,6 +159,17 @@ def achromatic_refine(pixels: np.ndarray, light: np.ndarray) -> tuple[np.ndarray
     return light, share
 
 
+def light_fields(light: np.ndarray) -> dict[str, object]:
+    """A light's report fields: its RGB (luma 1), nearest colour temperature on the
+    black-body locus and its distance off it."""
+    kelvin, distance, _ = nearest_on_locus(light)
+    return {
+        "light_rgb": [round(float(v), 4) for v in light],
+        "nearest_k": round(kelvin, -1),
+        "off_locus": round(distance, 4),
+    }
+
+
 @dataclass(frozen=True)
 class Estimate:
     name: str
@@ -168,11 +179,8 @@ class Estimate:
     weight: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
-        kelvin, distance, _ = nearest_on_locus(self.light)
         return {
-            "light_rgb": [round(float(v), 4) for v in self.light],
-            "nearest_k": round(kelvin, -1),
-            "off_locus": round(distance, 4),
+            **light_fields(self.light),
             "neutral_share": round(self.fit, 3),
             "plausibility": round(self.plausible, 3),
             "weight": round(self.weight, 3),
@@ -213,11 +221,8 @@ class Balance:
         return gains / float(LUMA_WEIGHTS @ (gains * self.light))
 
     def to_dict(self) -> dict[str, object]:
-        kelvin, distance, _ = nearest_on_locus(self.light)
         return {
-            "light_rgb": [round(float(v), 4) for v in self.light],
-            "nearest_k": round(kelvin, -1),
-            "off_locus": round(distance, 4),
+            **light_fields(self.light),
             "neutral_share": round(self.neutral_share, 3),
             "amount": round(self.amount, 3),
             "winner": self.winner,
