@@ -98,7 +98,8 @@ class DocShell:
         for literal, value in self.replace.items():
             word = word.replace(literal, value)
         if word.startswith("$") and word[1:] in self.env:
-            word = self.env[word[1:]]
+            # a variable's value is a real path already (it may itself lie under /tmp)
+            return self.env[word[1:]]
         if word.startswith("/tmp/"):
             word = str(self.tmp / word[len("/tmp/"):])
         return word

@@ -160,3 +160,11 @@ def test_every_command_in_the_docs_runs(doc_shell: DocShell) -> None:
                 tail = "\n    ".join((ran.stderr or ran.stdout).strip().splitlines()[-6:])
                 failures.append(f"{command.where}: `{command.text}` exited {ran.returncode}, not {expected}:\n    {tail}")
     assert not failures, "\n".join(failures)
+
+
+def test_a_variable_holding_a_path_under_tmp_is_used_as_it_is(tmp_path: Path) -> None:
+    # CI found it: a clone under /tmp gave $FFMPEG a /tmp/... value, which the shell then
+    # moved into its own scratch folder as if the docs had written the path
+    shell = DocShell(tmp_path, {"FFMPEG": "/tmp/ci/.venv/bin/ffmpeg"}, tmp_path / "scratch", {}, 10.0)
+    assert shell._word("$FFMPEG") == "/tmp/ci/.venv/bin/ffmpeg"
+    assert shell._word("/tmp/qa.html") == str(tmp_path / "scratch" / "qa.html")
