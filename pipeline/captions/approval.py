@@ -20,6 +20,7 @@ from pipeline.captions.check import REPORT_PROBLEMS, captions_beside, run_captio
 from pipeline.captions.settings import CaptionSettings
 from pipeline.errors import InputError, UsageError, WayfinderError
 from pipeline.state import sha256_of_file
+from pipeline.local_time import local_time_text
 
 MAX_NAME_CHARS = 200
 
@@ -107,7 +108,7 @@ def judge(approval: Approval) -> ApprovalState:
 
 def local_time(utc_text: str) -> str:
     """A recorded UTC time in the producer's zone (the machine's), the zone named, as the queue shows times."""
-    return datetime.fromisoformat(utc_text).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return local_time_text(datetime.fromisoformat(utc_text))
 
 
 def approval_problem(video: Path, captions: Path) -> str | None:

@@ -21,6 +21,7 @@ from pipeline.cli.console import err_console, out_console, styled
 from pipeline.cli.signals import StopOnSignal
 from pipeline.cli.tables import Shorten, compact_table, fit_paths, shown_path
 from pipeline.errors import UsageError
+from pipeline.local_time import local_time_text
 
 if TYPE_CHECKING:
     from pipeline.queue.model import QueueItem
@@ -45,7 +46,7 @@ def _say(message: str) -> None:
 
 def _when(moment: datetime | None) -> str:
     """A time in the producer's zone (the machine's), with the zone named: `2030-06-03 09:00 CDT`."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+    return local_time_text(moment) if moment else ""
 
 
 def _moment(text: str | None) -> datetime | None:

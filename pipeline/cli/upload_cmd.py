@@ -28,6 +28,7 @@ from rich.progress import (
 from pipeline.cli.app import handle_errors
 from pipeline.cli.console import err_console, out_console, styled
 from pipeline.errors import UsageError
+from pipeline.local_time import local_time_text
 
 if TYPE_CHECKING:
     from pipeline.youtube.plan import UploadPlan
@@ -203,8 +204,8 @@ def _publish(plan: UploadPlan, table: QuotaTable, *, chunk_size_bytes: int, agai
     privacy = plan.body["status"]["privacyStatus"]
     publish_at = plan.body["status"].get("publishAt")
     if publish_at:  # in the producer's zone, named: the RFC 3339 text may carry another offset
-        moment = datetime.fromisoformat(str(publish_at).replace("Z", "+00:00")).astimezone()
-        privacy += f", YouTube publishes it at {moment.strftime('%Y-%m-%d %H:%M %Z')}"
+        moment = datetime.fromisoformat(str(publish_at).replace("Z", "+00:00"))
+        privacy += f", YouTube publishes it at {local_time_text(moment)}"
     out_console.print(f"{plan.video.path.name}: {what}: {outcome.url} ({privacy}); record: {outcome.record_path}",
                       highlight=False, markup=False)
 

@@ -45,6 +45,7 @@ from pipeline.youtube.publish import PublishOptions, Reporter, publish, quota_re
 from pipeline.youtube.quota import QuotaTable, quota_day
 from pipeline.youtube.record import read_record
 from pipeline.youtube.retry import call_with_retries
+from pipeline.local_time import local_time_text
 
 MIN_IDLE_S = 0.5  # --watch never spins faster than this, whatever is due
 PROCESSING_GIVE_UP_S = 48 * 3600.0
@@ -150,10 +151,6 @@ class LeaseKeeper:
             raise self.error
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
-
-
 class QueueRunner:
     def __init__(self, *, queue: QueueStore, state: StateStore, table: QuotaTable, options: RunOptions,
                  connect: Connect, reporter: Reporter, log: Log, clock: Clock,
@@ -230,7 +227,7 @@ class QueueRunner:
             self.log(f"item {item_id} {name}: failed: {reason}")
         elif until is not None:
             self.summary.deferred[item_id] = reason
-            self.log(f"item {item_id} {name}: deferred until {_local(until)}: {reason}")
+            self.log(f"item {item_id} {name}: deferred until {local_time_text(until)}: {reason}")
 
     # --- one upload ----------------------------------------------------------------
 
@@ -317,13 +314,13 @@ class QueueRunner:
                                            checks_too=decision.checks_too)
             for item_id in deferred:
                 self.summary.deferred[item_id] = decision.reason
-            self.log(f"{name}: {decision.reason}; {len(deferred)} item(s) deferred until {_local(decision.until)}")
+            self.log(f"{name}: {decision.reason}; {len(deferred)} item(s) deferred until {local_time_text(decision.until)}")
         elif decision.action == "defer":
             assert decision.until is not None
             message = error.one_line() if isinstance(error, WayfinderError) else f"{type(error).__name__}: {error}"
             self.queue.defer(item.id, self.identity, now, decision.until, decision.reason, error=message)
             self.summary.deferred[item.id] = decision.reason
-            self.log(f"{name}: deferred until {_local(decision.until)}: {decision.reason}")
+            self.log(f"{name}: deferred until {local_time_text(decision.until)}: {decision.reason}")
         elif decision.action == "fail":
             self._fail(item, decision.reason)
         else:
@@ -361,7 +358,7 @@ class QueueRunner:
         else:
             next_check = now + timedelta(seconds=self.options.poll_interval_s)
             self.queue.still_processing(item.id, self.identity, now, next_check)
-            self.log(f"{name}: YouTube is still processing it ({detail}); next check {_local(next_check)}")
+            self.log(f"{name}: YouTube is still processing it ({detail}); next check {local_time_text(next_check)}")
 
 
 def read_processing(video: dict[str, Any] | None, video_id: str) -> tuple[str, str]:
