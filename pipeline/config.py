@@ -32,6 +32,7 @@ from pipeline.captions.settings import CaptionSettings
 from pipeline.overlay_specs import MAX_LOWER_THIRDS, LogoSpec, LowerThirdSpec
 from pipeline.qa.settings import QaSettings
 from pipeline.tomlfile import read_toml_file
+from pipeline.youtube.metadata import parse_youtube_section
 
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -488,8 +489,6 @@ def build_job(
     resolve against `base_dir`. Raises ConfigError naming `source`."""
     if youtube is not None:
         # Publishing metadata is checked now, so a typo fails the render, not the upload.
-        from pipeline.youtube.metadata import parse_youtube_section
-
         parse_youtube_section(youtube, file=source)
     try:
         preset_layers = _preset_layers(preset_name)
@@ -607,8 +606,6 @@ def job_errors_beyond_schema(raw: dict[str, Any], source: Path, preset_name: str
         errors.append(error)
     youtube = raw.get("youtube")
     if isinstance(youtube, dict):
-        from pipeline.youtube.metadata import parse_youtube_section
-
         try:
             parse_youtube_section(youtube, file=source)
         except ConfigError as error:
