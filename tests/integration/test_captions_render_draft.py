@@ -20,7 +20,7 @@ import pytest
 from pipeline.captions.read import read_captions
 from tests.integration.cli import leftovers, wayfinder
 from tests.integration.test_captions_draft import JFK, JFK_WORDS, normalized
-from tests.media import ffmpeg
+from tests.media import ffmpeg, make_clip
 from tests.whisper_model import assemble_model, missing_reason
 
 INTRO_S = 2.0
@@ -57,12 +57,15 @@ def folder(tmp_path: Path, jfk_video: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return tmp_path
 
 
-def test_a_missing_model_stops_the_render_before_it_starts(folder: Path) -> None:
-    done = wayfinder("render", folder / "job.toml", env={"WAYFINDER_WHISPER_MODEL": str(folder / "no-model")})
+def test_a_missing_model_stops_the_render_before_it_starts(tmp_path: Path) -> None:
+    make_clip(tmp_path / "ask-not.mp4", duration_s=2.0)
+    (tmp_path / "job.toml").write_text('[input]\nmain = "ask-not.mp4"\n[output]\npath = "out/walk.mp4"\n'
+                                       '[captions]\ndraft = true\n', encoding="utf-8")
+    done = wayfinder("render", tmp_path / "job.toml", env={"WAYFINDER_WHISPER_MODEL": str(tmp_path / "no-model")})
     assert done.returncode == 4, done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "captions.draft" in line and "missing model.bin" in line and "WAYFINDER_WHISPER_MODEL" in line
-    assert not (folder / "out").exists() or not any((folder / "out").iterdir())
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 @needs_model
