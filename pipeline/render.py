@@ -24,7 +24,8 @@ from pipeline import __version__
 from pipeline.audio.picture_length import picture_duration_s
 from pipeline.config import Job
 from pipeline.captions.burn import prepare_burn_in
-from pipeline.captions.render_draft import RenderDraft, check_draft_ready, stage_render_draft
+from pipeline.captions.draft import partial_draft_path
+from pipeline.captions.render_draft import RenderDraft, check_draft_ready, draft_files_for, stage_render_draft
 from pipeline.errors import WRITE_ERRNOS, ConfigError, OutputError, RenderError, os_error_reason
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
@@ -160,7 +161,8 @@ def start_job(job: Job, work_dir: Path) -> PictureStart:
         raise
     if burn is not None:
         prep = replace(prep, burn=burn[0])
-    return PictureStart(info, prep, light_task, edits_picture, stabilize_task, burn[1] if burn is not None else None)
+    burn_report = burn[1] if burn is not None else None
+    return PictureStart(info, prep, light_task, edits_picture, stabilize_task, burn_report)
 
 
 def collect_measurements(start: PictureStart, prep: PicturePrep, audio_prep: AudioPrep | None) -> dict[str, object]:
@@ -321,6 +323,8 @@ def _render_locked(
         raise OutputError("output exists; use --force to overwrite it", file=job.output_path)
     # Holding the lock, anything partial for this output is a killed render's leftover.
     swept = sweep_partials(partial_path_for(job.output_path)) + sweep_old_spools()
+    if job.captions.draft:  # a render killed while it staged its drafts
+        swept += [path for draft in draft_files_for(job) for path in sweep_partials(partial_draft_path(draft))]
     if swept and on_note is not None:
         on_note(f"removed {len(swept)} leftover{'s' if len(swept) != 1 else ''} of an interrupted render: "
                 + ", ".join(path.name for path in swept))

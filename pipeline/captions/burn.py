@@ -60,7 +60,8 @@ def read_approved_captions(job: Job) -> ApprovedCaptions:
     if len(data) > MAX_CAPTION_FILE_BYTES:
         raise _refuse(path, f"the file is {len(data):,} bytes; at most {MAX_CAPTION_FILE_BYTES:,}")
     try:
-        track = parse_captions(data.decode("utf-8"), path=path, format_hint="vtt" if path.suffix.lower() == ".vtt" else "srt")
+        hint = "vtt" if path.suffix.lower() == ".vtt" else "srt"
+        track = parse_captions(data.decode("utf-8"), path=path, format_hint=hint)
     except UnicodeDecodeError as exc:
         raise _refuse(path, f"not UTF-8 text (byte {exc.start})") from None
     except InputError as exc:
