@@ -130,3 +130,27 @@ def test_a_batch_output_without_its_draft_is_not_up_to_date(folder: Path, model_
     assert status()[0] == "rendered" and srt.is_file()
     assert re.search(r"walk\.en\.vtt", json.dumps(json.loads((folder / "out" / "walk.mp4.wayfinder.json").read_text())))
     assert os.path.getsize(srt) > 0 and not leftovers(folder)
+
+
+@needs_model
+def test_a_programme_without_words_gets_no_draft_and_loses_the_old_one(model_dir: Path, tmp_path: Path) -> None:
+    from pipeline.samples import SpeechSpec, speech_expression
+
+    # A voice in syllables without words (as test_captions_draft makes it): nothing to caption.
+    expr = speech_expression(SpeechSpec()).replace(",", "\\,")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=8",
+           "-f", "lavfi", "-i", f"aevalsrc=exprs={expr}:sample_rate=48000:duration=8",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(tmp_path / "buzz.mp4"))
+    # (the buzz is too peaky for -14 LUFS under the ceiling: landed lower, linear)
+    (tmp_path / "job.toml").write_text('[input]\nmain = "buzz.mp4"\n[output]\npath = "hum.mp4"\n'
+                                       '[audio]\nlimiter_policy = "lower-target"\n'
+                                       '[captions]\ndraft = true\n', encoding="utf-8")
+    old = tmp_path / "hum.en.vtt"
+    old.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nfrom an older render\n", encoding="utf-8")
+    done = wayfinder("render", tmp_path / "job.toml", "--force", env={"WAYFINDER_WHISPER_MODEL": str(model_dir)})
+    assert done.returncode == 0, done.stderr
+    assert "no speech was recognized" in done.stderr
+    assert (tmp_path / "hum.mp4").is_file() and not old.exists() and not (tmp_path / "hum.en.srt").exists()
+    report = json.loads((tmp_path / "hum.mp4.wayfinder.json").read_text(encoding="utf-8"))
+    assert report["caption_draft"]["vtt"] is None and report["caption_draft"]["captions"] == 0
+    assert not leftovers(tmp_path)
