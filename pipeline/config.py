@@ -28,7 +28,7 @@ from pydantic import (
 
 from pipeline import paths
 from pipeline.errors import ConfigError, shown_value
-from pipeline.captions.settings import CaptionSettings
+from pipeline.captions.settings import CaptionSettings, RenderCaptions
 from pipeline.overlay_specs import MAX_LOWER_THIRDS, LogoSpec, LowerThirdSpec
 from pipeline.qa.settings import QaSettings
 from pipeline.tomlfile import read_toml_file
@@ -273,6 +273,9 @@ class JobFile(StrictModel):
     outro: CardSpec | None = None
     logo: LogoSpec | None = None
     lower_third: list[LowerThirdSpec] = Field(default_factory=list, max_length=MAX_LOWER_THIRDS)
+    # What the render makes of captions (a draft, burned-in captions); the caption rules
+    # themselves are a preset's `[captions]` table, which a job cannot loosen.
+    captions: RenderCaptions = RenderCaptions()
     # Its schema belongs to the publishing code (pipeline.youtube.metadata); load_job
     # validates it there.
     youtube: dict[str, Any] | None = None
@@ -315,6 +318,7 @@ class Job:
     takes: tuple[TakeSpec, ...] = field(default=())
     logo: LogoSpec | None = None  # its source resolved
     lower_thirds: tuple[LowerThirdSpec, ...] = field(default=())
+    captions: RenderCaptions = RenderCaptions()  # the job's [captions] table, its file resolved
 
 
 # ---------------------------------------------------------------- error formatting
@@ -483,6 +487,7 @@ def build_job(
     takes: tuple[TakeSpec, ...] | list[TakeSpec] = (),
     logo: LogoSpec | None = None,
     lower_thirds: tuple[LowerThirdSpec, ...] | list[LowerThirdSpec] = (),
+    captions: RenderCaptions = RenderCaptions(),
 ) -> Job:
     """A Job from already-validated tables (a job file's, or an inline one in a batch
     manifest): defaults < preset < `settings_layer` (named `label`) < flags. Paths
@@ -534,6 +539,7 @@ def build_job(
         }) for take in takes),
         logo=logo.model_copy(update={"source": resolve_path(base_dir, logo.source)}) if logo is not None else None,
         lower_thirds=tuple(lower_thirds),
+        captions=captions.model_copy(update={"file": resolve_path(base_dir, captions.file)}),
     )
 
 
@@ -571,6 +577,7 @@ def load_job(
         takes=job_file.take,
         logo=job_file.logo,
         lower_thirds=job_file.lower_third,
+        captions=job_file.captions,
     )
 
 
@@ -586,6 +593,8 @@ def missing_input_problems(raw: dict[str, Any], source: Path) -> list[str]:
                 named += [(f"take[{index}].{key}", take.get(key)) for key in ("source", "captions", "external")]
     if isinstance(raw.get("audio"), dict):
         named.append(("audio.external", raw["audio"].get("external")))
+    if isinstance(raw.get("captions"), dict):
+        named.append(("captions.file", raw["captions"].get("file")))
     problems = []
     for key, value in named:
         if isinstance(value, str) and value and len(value) <= 4096:

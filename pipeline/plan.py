@@ -25,6 +25,7 @@ from pipeline.errors import ConfigError
 from pipeline.filters import Filter, Stream
 from pipeline.probe import MediaInfo
 from pipeline.video import compose
+from pipeline.video.caption_burn import build_burned_captions
 from pipeline.video.compose import format_fps
 from pipeline.video.prepare import PicturePrep
 from pipeline.video.takes import build_edited_picture
@@ -129,8 +130,8 @@ def build_video_mode(job: Job, info: MediaInfo) -> Literal["copy", "encode", "no
 
 def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: PicturePrep | None = None) -> PicturePlan:
     """The picture's command: one decode and one encode of the main video with every edit
-    (size, rate, light, insets, cards), no sound. A source that already fits is copied at
-    the mux instead."""
+    (size, rate, light, insets, cards, burned-in captions), no sound. A source that
+    already fits is copied at the mux instead."""
     prep = prep or PicturePrep()
     notes: list[str] = []
     output_path = job.output_path
@@ -157,6 +158,11 @@ def build_picture_plan(job: Job, info: MediaInfo, work_dir: Path, *, prep: Pictu
         video_in = ffmpeg.input(f"file:{info.path.resolve()}")[str(info.video.index)]
     video = compose.build_picture(video_in, job, info, size_px, fps, prep)
     video, _ = compose.join_cards(video, None, job, prep)
+    if job.captions.burn_in:
+        if prep.burn is None:
+            raise ValueError("burned-in captions need prepare_burn_in() to check and copy the file first")
+        # Last, over the cards too: the captions are timed on the output.
+        video = build_burned_captions(video, prep.burn)
     video_path = work_dir / f"picture{output_path.suffix.lower()}"
     options: dict[str, object] = {"f": muxer, "map_metadata": -1, "map_chapters": -1, "an": None}
     options.update(build_video_encode_options(settings.video, fps))

@@ -3,7 +3,9 @@
 The output is written to a hidden partial file beside the target and renamed into place
 only after ffmpeg succeeded and the result was checked; on any failure or interruption
 the partial file is removed. A JSON report (`<output>.wayfinder.json`) records what was
-measured and decided.
+measured and decided. A job's `[captions]` table adds to this: approved captions burned
+into the picture graph (`pipeline.captions.burn`), and a caption draft transcribed from
+the verified partial file and put in place with the output (`pipeline.captions.render_draft`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.audio.picture_length import picture_duration_s
 from pipeline.config import Job
-from pipeline.errors import WRITE_ERRNOS, OutputError, RenderError, os_error_reason
+from pipeline.captions.burn import prepare_burn_in
+from pipeline.captions.draft import partial_draft_path
+from pipeline.captions.render_draft import RenderDraft, check_draft_ready, draft_files_for, stage_render_draft
+from pipeline.errors import WRITE_ERRNOS, ConfigError, OutputError, RenderError, os_error_reason
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.output_lock import output_lock
@@ -70,6 +75,8 @@ class RenderResult:
     captions: dict[str, object] | None = None  # the placed caption file, see youtube.caption_timing
     speed: dict[str, object] | None = None  # see pipeline.speed: wall, encode, outside it, passes
     output_sha256: str | None = None
+    caption_draft: dict[str, object] | None = None  # [captions] draft: see captions.render_draft
+    burned_captions: dict[str, object] | None = None  # [captions] burn_in: see captions.burn
 
 
 def report_path_for(output_path: Path) -> Path:
@@ -100,6 +107,7 @@ class PictureStart:
     light_task: Background[LightPlan] | None
     edits_picture: bool
     stabilize_task: Background[StabilizePlan] | None = None
+    burn_report: dict[str, object] | None = None  # the approved captions burned in, for the report
 
     def with_light(self) -> PicturePrep:
         """The prep with the light plan and the stabilization, waiting for their analyses
@@ -122,9 +130,14 @@ def start_job(job: Job, work_dir: Path) -> PictureStart:
     """Probe (the input, or every take), find an HDR source's peak, start the light
     analysis (on a worker thread), check the insets and make the cards. `work_dir` holds
     the analysis' working files (and an edit list's sound, later)."""
+    # First: a caption file that is missing, broken or not approved fails before any work.
+    burn = prepare_burn_in(job, work_dir)
     info, edit = load_programme(job, work_dir)
     edits_picture = info.video is not None and edits_picture_of(job, info.video)
     shows_picture = edits_picture and container_for(job.output_path)[1]
+    if burn is not None and not shows_picture:
+        raise ConfigError("burn_in: the output carries no picture to burn captions into",
+                          file=job.source or job.main_path, field="captions.burn_in")
     # An HDR source's peak is found first: the light analysis looks at the SDR picture.
     hdr = prepare_hdr(info) if shows_picture and edit is None else None
     take_hdr = tuple(prepare_hdr(clip.info) for clip in edit.clips) if shows_picture and edit is not None else ()
@@ -146,7 +159,10 @@ def start_job(job: Job, work_dir: Path) -> PictureStart:
             if task is not None:
                 task.cancel()
         raise
-    return PictureStart(info, prep, light_task, edits_picture, stabilize_task)
+    if burn is not None:
+        prep = replace(prep, burn=burn[0])
+    burn_report = burn[1] if burn is not None else None
+    return PictureStart(info, prep, light_task, edits_picture, stabilize_task, burn_report)
 
 
 def collect_measurements(start: PictureStart, prep: PicturePrep, audio_prep: AudioPrep | None) -> dict[str, object]:
@@ -227,6 +243,8 @@ def write_report(result: RenderResult) -> Path:
         "notes": list(plan.notes),
         "measurements": result.measurements,
         **({"captions": result.captions} if result.captions is not None else {}),
+        **({"caption_draft": result.caption_draft} if result.caption_draft is not None else {}),
+        **({"burned_captions": result.burned_captions} if result.burned_captions is not None else {}),
         "settings": result.job.settings.model_dump(mode="json"),
         "command": plan.command_line(),
         "wall_time_s": round(result.wall_time_s, 3),
@@ -278,9 +296,11 @@ def _run_render_recorded(
     check_output_not_source(job)
     check_output_target(job.output_path, force=force)
     find_ffmpeg()
+    draft_model = check_draft_ready(job, force=force)
     try:
         with output_lock(job.output_path):
-            return _render_locked(job, started, force=force, on_progress=on_progress, on_note=on_note)
+            return _render_locked(job, started, force=force, on_progress=on_progress, on_note=on_note,
+                                  draft_model=draft_model)
     except OSError as exc:
         # Our own writes beside the output (lock, working files, spools, report) on a full or
         # read-only disk; Python often cannot say which file, so name the output's folder.
@@ -297,11 +317,14 @@ def _render_locked(
     force: bool,
     on_progress: ProgressCallback | None,
     on_note: NoteCallback | None,
+    draft_model: Path | None = None,
 ) -> RenderResult:
     if job.output_path.exists() and not force:  # another render may have finished it since the check
         raise OutputError("output exists; use --force to overwrite it", file=job.output_path)
     # Holding the lock, anything partial for this output is a killed render's leftover.
     swept = sweep_partials(partial_path_for(job.output_path)) + sweep_old_spools()
+    if job.captions.draft:  # a render killed while it staged its drafts
+        swept += [path for draft in draft_files_for(job) for path in sweep_partials(partial_draft_path(draft))]
     if swept and on_note is not None:
         on_note(f"removed {len(swept)} leftover{'s' if len(swept) != 1 else ''} of an interrupted render: "
                 + ", ".join(path.name for path in swept))
@@ -312,7 +335,8 @@ def _render_locked(
         prefix=f"{partial_path_for(job.output_path).name}-", dir=job.output_path.parent
     ) as work_dir:
         write_owner(Path(work_dir))
-        return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note)
+        return _plan_and_run(job, started, Path(work_dir), on_progress=on_progress, on_note=on_note,
+                             draft_model=draft_model)
 
 
 def _plan_and_run(
@@ -322,6 +346,7 @@ def _plan_and_run(
     *,
     on_progress: ProgressCallback | None,
     on_note: NoteCallback | None,
+    draft_model: Path | None = None,
 ) -> RenderResult:
     """The picture encodes while the sound is made beside it on a worker thread; then the
     two are muxed (both copied) into the partial file, which is checked and renamed."""
@@ -330,6 +355,10 @@ def _plan_and_run(
     with step("probe, insets, cards, start analyses"):
         start = start_job(job, work_dir)
     info = start.info
+    if draft_model is not None and info.first_audio is None:
+        start.cancel()
+        raise ConfigError("draft: the programme has no sound to transcribe", file=job.source or job.main_path,
+                          field="captions.draft")
     video_mode = build_video_mode(job, info)
     programme_s = picture_duration_s(info) if video_mode != "none" else None
     picture_s = (programme_s or info.duration_s) + (compose.cards_duration_s(start.prep) if video_mode == "encode" else 0.0)
@@ -366,15 +395,30 @@ def _plan_and_run(
     measurements = collect_measurements(start, prep, sound.audio_prep)
     if sound.verified is not None:
         measurements["audio"]["verified"] = sound.verified  # type: ignore[index]
-    result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements)
+    result = RenderResult(job=job, plan=plan, input_info=info, measurements=measurements,
+                          burned_captions=start.burn_report)
+    draft: RenderDraft | None = None
     try:
         run_ffmpeg(plan.mux_args, total_s=plan.duration_s, what="mux", file=job.main_path)
         with step("verify the output"):
             result.output_info = verify_output(plan, job, plan.partial_path)
+        if draft_model is not None:
+            with step("draft captions"):
+                draft = stage_render_draft(job, plan.partial_path, result.output_info.duration_s, draft_model)
         os.replace(plan.partial_path, plan.output_path)
     except BaseException:  # errors, Ctrl-C, SIGTERM: never leave a partial file behind
         remove_quietly(plan.partial_path)
+        if draft is not None:
+            draft.discard()
         raise
+    if draft is not None:
+        # Right after the output: the drafts are timed to it, and replace any older ones.
+        draft.commit()
+        result.caption_draft = draft.report()
+        note(draft.note())
+    if start.burn_report is not None:
+        note(f"captions burned in: {Path(str(start.burn_report['file'])).name}, approved by "
+             f"{start.burn_report['approved_by']}")
     result.output_info = replace(result.output_info, path=plan.output_path)
     if captions is not None:
         intro = prep.cards.get("intro")

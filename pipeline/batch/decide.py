@@ -3,7 +3,8 @@
 A job fails here when it could not be loaded or its input cannot be used (missing, not
 media, truncated): the probe that tells the media duration for the ETA finds that out in
 milliseconds, so a broken file does not take a render slot. Skipped jobs are not probed.
-Hashing and probing run on a few threads: hashing a large library is I/O bound.
+Hashing and probing run on a few threads: hashing a large library is I/O bound. A job
+that drafts captions is up to date only with its draft files beside the output.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pipeline.batch.filehash import FileHasher
 from pipeline.batch.fingerprint import build_fingerprint, check_up_to_date, read_record
 from pipeline.batch.model import BatchJob, Decision
+from pipeline.captions.render_draft import draft_files_for
 from pipeline.errors import WayfinderError
 from pipeline.probe import probe
 
@@ -26,6 +28,12 @@ def decide_job(item: BatchJob, hasher: FileHasher, *, force: bool) -> Decision:
     except WayfinderError as error:
         return Decision(item.name, "fail", error.one_line())
     stale_reason = check_up_to_date(job.output_path, fingerprint)
+    if stale_reason is None and job.captions.draft:
+        # The draft is made with the output (from its sound): an output without its
+        # draft is not finished, and the render that made it makes the draft again.
+        missing = [path.name for path in draft_files_for(job) if not path.exists()]
+        if missing:
+            stale_reason = f"caption draft missing ({', '.join(missing)})"
     if stale_reason is None and not force:
         record = read_record(job.output_path) or {}
         duration = record.get("duration_s")

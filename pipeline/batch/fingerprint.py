@@ -2,7 +2,9 @@
 record of it kept beside the output (`<output>.wayfinder.hash`).
 
 What goes in: the contents of the main input, of every inset (`[[pip]]`) and card source
-and of the external audio recorder (`[audio] external`), the card and inset specs, the
+and of the external audio recorder (`[audio] external`), the card and inset specs, a
+job's `[captions]` asks (the burned-in file's contents; a draft's language and
+vocabulary), the
 fully merged settings (preset, job, flags), the output container, the Wayfinder version
 and PLAN_FORMAT_VERSION. Paths are left out on purpose:
 moving the media library does not re-render it. `video.threads` is left out too (it says
@@ -108,7 +110,21 @@ def build_sources_part(job: Job, digest_file: DigestFile) -> dict[str, Any]:
         sources["logo"] = {**job.logo.model_dump(mode="json"), "source": digest_file(job.logo.source)}
     if job.lower_thirds:
         sources["lower_thirds"] = [spec.model_dump(mode="json") for spec in job.lower_thirds]
+    if job.captions.draft or job.captions.burn_in:  # likewise: only jobs that ask for captions
+        sources["captions"] = _captions_part(job, digest_file)
     return sources
+
+
+def _captions_part(job: Job, digest_file: DigestFile) -> dict[str, Any]:
+    """What the render's captions depend on: the burned file's contents; the draft's
+    language and vocabulary (the preset's rules table is otherwise left out)."""
+    part: dict[str, Any] = {}
+    if job.captions.draft:
+        rules = job.settings.captions
+        part["draft"] = {"language": rules.language, "vocabulary": [*rules.vocabulary, *job.captions.vocabulary]}
+    if job.captions.burn_in and job.captions.file is not None:
+        part["burn_in"] = digest_file(job.captions.file)
+    return part
 
 
 def build_fingerprint(job: Job, digest_file: DigestFile) -> FingerprintRecord:

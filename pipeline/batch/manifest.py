@@ -5,7 +5,8 @@ A manifest (TOML) lists jobs, defines a pattern, or both:
 - `jobs`: each entry is the path of a job file (a string, or a table `{file = ..., name = ...}`),
   or an inline table with the job-file schema plus an optional `name`;
 - `[pattern]`: a folder or glob of inputs, a preset, an output folder and name pattern,
-  shared settings (`[pattern.video]`, `.audio`, `.light`, `.stabilize`, cards, `[pattern.youtube]`),
+  shared settings (`[pattern.video]`, `.audio`, `.light`, `.stabilize`, cards, `[pattern.youtube]`,
+  `[pattern.captions]` for drafts: burning captions in needs each video's own approved file),
   and a CSV of per-video template variables joined on its `file` column by file name.
   The variables are stored in the job's `[youtube] vars` for publishing.
 
@@ -41,6 +42,7 @@ from pipeline.config import (
     StabilizeSettings,
     StrictModel,
     VideoSettings,
+    RenderCaptions,
     build_job,
     deep_merge,
     format_validation_errors,
@@ -84,6 +86,7 @@ class PatternSection(StrictModel):
     intro: CardSpec | None = None
     outro: CardSpec | None = None
     youtube: dict[str, Any] | None = None
+    captions: RenderCaptions = RenderCaptions()
 
 
 class ManifestFile(StrictModel):
@@ -123,13 +126,14 @@ def build_table_job(
     intro: CardSpec | None = None,
     outro: CardSpec | None = None,
     youtube: dict[str, Any] | None = None,
+    captions: RenderCaptions = RenderCaptions(),
 ) -> Job:
     """A Job from a table in the manifest, with the same precedence as a job file:
     defaults < preset < this table. Raises ConfigError (unknown preset, bad [youtube], ...)."""
     return build_job(
         source=source, label=f"manifest {source} ({name})", base_dir=base_dir, preset_name=preset,
         main=main, output=output, settings_layer=settings_layer, pip=pip, intro=intro, outro=outro,
-        youtube=youtube,
+        youtube=youtube, captions=captions,
     )
 
 
@@ -168,6 +172,7 @@ def _load_job_entries(path: Path, base_dir: Path, entries: list[Any], problems: 
                 output=output or base_dir / f"{name}.mp4", preset=inline.preset,
                 settings_layer=inline.model_dump(include={"video", "audio", "light", "stabilize"}, exclude_unset=True),
                 pip=tuple(inline.pip), intro=inline.intro, outro=inline.outro, youtube=inline.youtube,
+                captions=inline.captions,
             )
             error = None
         except WayfinderError as exc:
@@ -270,6 +275,10 @@ def _load_pattern(path: Path, base_dir: Path, pattern: PatternSection, problems:
         except ConfigError as exc:
             problems += [f"{where}.youtube: {problem}" for problem in exc.problems] or [exc.one_line()]
             return []
+    if pattern.captions.burn_in:
+        problems.append(f"{where}.captions.burn_in: each video needs its own approved caption file: "
+                        "burn captions in with a job file per video")
+        return []
     output_dir = resolve_path(base_dir, pattern.output_dir)
     assert output_dir is not None
     settings_layer = pattern.model_dump(include={"video", "audio", "light", "stabilize"}, exclude_unset=True)
@@ -293,7 +302,7 @@ def _load_pattern(path: Path, base_dir: Path, pattern: PatternSection, problems:
                 job = build_table_job(
                     name=input_path.stem, base_dir=base_dir, source=path, main=input_path,
                     output=output_dir / output_name, preset=pattern.preset, settings_layer=settings_layer,
-                    intro=pattern.intro, outro=pattern.outro, youtube=youtube,
+                    intro=pattern.intro, outro=pattern.outro, youtube=youtube, captions=pattern.captions,
                 )
             except WayfinderError as exc:
                 error = _describe(exc)

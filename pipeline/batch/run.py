@@ -117,6 +117,11 @@ def run_batch(
         from pipeline.batch.cluster import import_distributed
 
         import_distributed()  # fail before hashing a whole library
+    drafting = [item.job for item in selected if item.job is not None and item.job.captions.draft]
+    if drafting and not options.cluster:  # a cluster's workers have their own model folders
+        from pipeline.captions.render_draft import check_draft_ready
+
+        check_draft_ready(drafting[0], force=True)  # no recognizer or model: stop before any render (exit 4)
     jobs = options.jobs or default_jobs()
     hasher = FileHasher(default_cache_path())
     decisions = decide_all(selected, hasher, force=options.force, threads=jobs)

@@ -69,6 +69,7 @@ def has_video_edits(job: Job) -> bool:
     return bool(
         job.takes or job.pip or job.intro or job.outro or job.settings.light.mode != "off"
         or job.settings.stabilize.mode != "off" or job.logo is not None or job.lower_thirds
+        or job.captions.burn_in
     )
 
 

@@ -18,6 +18,7 @@ from pipeline.config import Job, PipSpec
 from pipeline.containers import container_for
 from pipeline.errors import ConfigError, InputError
 from pipeline.probe import MediaInfo, probe
+from pipeline.video.caption_burn import BurnIn
 from pipeline.video.cards import RenderedCard, render_card
 from pipeline.video.colors import parse_color
 from pipeline.video.hdr import HdrPrep, build_hdr_report, prepare_hdr
@@ -51,6 +52,7 @@ class PicturePrep:
     take_hdr: tuple[HdrPrep | None, ...] = ()  # each take's HDR prep, like `hdr` for one input
     overlays: tuple[PlacedOverlay, ...] = ()  # the logo and lower thirds, in drawing order
     stabilize: StabilizePlan | None = None  # stabilize.mode "auto"/"on": each take's decision
+    burn: BurnIn | None = None  # [captions] burn_in: the approved captions drawn over the picture
 
 
 def _problem(job: Job, index: int, field_name: str, message: str) -> tuple[str, str]:
