@@ -2,7 +2,8 @@
 recognizer (faster-whisper, whisper-base from the test-only packages, its sha256 checked),
 timed to the edited programme, and a batch treats the draft as part of the output.
 
-The speech is JFK's 1961 sentence (public words) muxed under a test picture; the edit puts
+The speech is JFK's 1961 sentence (public words; spoken by espeak-ng where the
+recording is absent) muxed under a test picture; the edit puts
 a 2 s intro card before it, so every caption of the render's draft must come 2 s after
 the same caption drafted from the source. Tests that need the model are skipped with the
 reason when it is absent; the missing-model refusal needs none and always runs."""
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,12 +36,28 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return assemble_model(tmp_path_factory.mktemp("whisper") / "faster-whisper-base")
 
 
+def ask_not_speech(folder: Path) -> Path:
+    """JFK's recording when shared/speech-dev is beside the checkout; else the same public
+    words spoken by espeak-ng (which .ci/run installs), so the tests run on a CI machine too."""
+    if JFK.is_file():
+        return JFK
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip(f"no {JFK} and no espeak-ng to speak its words")
+    spoken = folder / "ask-not-espeak.wav"
+    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(spoken), JFK_WORDS], check=True)
+    # a second of room before the words, as in a recording (espeak starts speaking at once,
+    # and the recognizer's first time is coarse where speech starts the file)
+    wav = folder / "ask-not-espeak-padded.wav"
+    ffmpeg("-i", str(spoken), "-af", "adelay=1000:all=1", str(wav))
+    return wav
+
+
 @pytest.fixture(scope="module")
 def jfk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not JFK.is_file():
-        pytest.skip(f"no {JFK}")
-    path = tmp_path_factory.mktemp("jfk") / "ask-not.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=11", "-i", str(JFK),
+    folder = tmp_path_factory.mktemp("jfk")
+    path = folder / "ask-not.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=11", "-i", str(ask_not_speech(folder)),
            "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "128k", "-shortest", str(path))
     return path
