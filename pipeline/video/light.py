@@ -98,7 +98,7 @@ class LightPlan:
         return {
             "mode": "auto",
             "strength": self.strength,
-            "model": "per RGB channel: out = (in - black) * balance * gain, one per shot (colorlevels)",
+            "model": "per RGB channel: out = (in - black) * balance * gain, one per shot (applied on Y'CbCr: colorcorrect, lutyuv)",
             "target_white": TARGET_WHITE,
             "target_median_luma": TARGET_MEDIAN,
             "shots": [shot.report for shot in self.shots],
