@@ -87,13 +87,14 @@ duck_db = {INSET['duck_db']}
     return job
 
 
-def timed(argv: list[str], log: Path, env: dict[str, str] | None = None) -> Timing:
+def timed(argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Timing:
     """Run argv to completion; wall time and the CPU time of it and all its children."""
     load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with log.open("w") as handle:
-        subprocess.run(argv, check=True, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        subprocess.run(argv, check=True, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                       cwd=cwd)
     wall_s = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
