@@ -14,7 +14,11 @@ Then `--jobs`: the same small batch (four 8 s draft jobs of that edit) with `--j
 Writes the "Speed overhead (issue 16)" and "Batch --jobs default (issue 16)" sections of
 bench/RESULTS.md.
 
-    .venv/bin/python bench/bench_speed.py [--lengths 8,60] [--presets youtube-draft,youtube] [--no-batch | --only-batch]
+With `--base DIR` (another checkout, e.g. main's worktree) every cell also renders with
+that code, interleaved with this checkout's render and the bare encode (the order turned
+by one each cell): before/after ratios from one run, under the same load.
+
+    .venv/bin/python bench/bench_speed.py [--lengths 8,60] [--presets youtube-draft,youtube] [--base DIR] [--no-batch | --only-batch]
 """
 
 from __future__ import annotations
