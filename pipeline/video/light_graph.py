@@ -24,8 +24,9 @@ cast itself (measured against the undegraded scenes in bench/bench_light.py).
 With one shot the values are constant. With several, `sendcmd` sets each shot's values
 when the shot begins and, during a transition around each cut, changes them with the
 transition's progress: colorcorrect by expression (TI), the tables in steps of
-TRANSITION_STEP_S. Every argument is numbers and operators only (no commas, no spaces),
-since sendcmd splits commands at them.
+TRANSITION_STEP_S. Arguments hold no spaces, and their commas are escaped, since sendcmd
+splits commands at both. The commands travel in ffmpeg's argument list, whose single
+strings Linux limits to 128 KiB: about 2.5 KB per cut here, so some fifty cuts.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ IDENTITY_GAIN = 0.01
 IDENTITY_BLACK = 0.004
 # A chroma shift under a tenth of a code value is not worth a filter.
 IDENTITY_SHIFT = 0.0004
-TRANSITION_STEP_S = 1 / 60
+ESCAPED_COMMA = "\\,"  # sendcmd's escape: a backslash before it
+TRANSITION_STEP_S = 1 / 30  # a table per frame at 30 fps; each step is a command per plane
 
 KR, KB = 0.2126, 0.0722  # BT.709, as the analysis reads the picture (`light.to_rgb`)
 KG = 1.0 - KR - KB
@@ -137,18 +139,10 @@ def colorcorrect_values(light: YuvLight, full_range: bool) -> dict[str, float]:
     return values
 
 
-def _lowest(a: str, b: str) -> str:
-    return f"(({a})+({b})-abs(({a})-({b})))/2"
-
-
-def _highest(a: str, b: str) -> str:
-    return f"(({a})+({b})+abs(({a})-({b})))/2"
-
-
 def _rounded_within(value: str) -> str:
     """`value` clipped to the plane's legal range (lutyuv's minval..maxval), plus half a
-    code so that lutyuv's truncation rounds; written without commas (see the docstring)."""
-    return _highest("minval", _lowest("maxval", value)) + "+0.5"
+    code so that lutyuv's truncation rounds."""
+    return f"clip({value},minval,maxval)+0.5"
 
 
 def lutyuv_values(light: YuvLight, full_range: bool) -> dict[str, str]:
@@ -173,8 +167,10 @@ def _blend(a: YuvLight, b: YuvLight, progress: float) -> YuvLight:
 
 
 def _set(target: str, values: dict[str, float] | dict[str, str]) -> list[str]:
-    """sendcmd commands; flags belong to each command, not to the interval."""
-    return [f"[enter] {target} {key} {value:.6f}" if isinstance(value, float) else f"[enter] {target} {key} {value}"
+    """sendcmd commands; flags belong to each command, not to the interval. sendcmd
+    splits commands at commas: those inside an argument (clip's) are escaped."""
+    return [f"[enter] {target} {key} {value:.6f}" if isinstance(value, float)
+            else f"[enter] {target} {key} {value.replace(',', ESCAPED_COMMA)}"
             for key, value in values.items()]
 
 

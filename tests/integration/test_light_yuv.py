@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 
+import ffmpeg
 import numpy as np
 import pytest
 
@@ -48,14 +49,13 @@ def raw_frame(patch_codes: np.ndarray) -> bytes:
 def run_filters(frame: bytes, filters: list[tuple[str, dict[str, object]]], full_range: bool) -> np.ndarray:
     """The filters on the frame in ffmpeg; the centre of each patch as (Y, Cb, Cr) codes."""
     width_px = PATCH_PX * len(LEVELS)
-    graph = ",".join(f"{name}=" + ":".join(f"{key}={value}" for key, value in options.items())
-                     for name, options in filters)
     pix_fmt = "yuvj420p" if full_range else "yuv420p"
-    result = subprocess.run(
-        [find_ffmpeg(), "-v", "error", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width_px}x{HEIGHT_PX}",
-         "-i", "-", "-vf", graph, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
-        input=frame, capture_output=True, check=True,
-    )
+    # Compiled by ffmpeg-python, as the render's graph is (it escapes the expressions).
+    stream = ffmpeg.input("pipe:", f="rawvideo", pix_fmt=pix_fmt, s=f"{width_px}x{HEIGHT_PX}")["0"]
+    for name, options in filters:
+        stream = stream.filter(name, **options)
+    argv = ffmpeg.output(stream, "pipe:", f="rawvideo", pix_fmt=pix_fmt).compile(cmd=[find_ffmpeg(), "-v", "error"])
+    result = subprocess.run(argv, input=frame, capture_output=True, check=True)
     data = np.frombuffer(result.stdout, np.uint8)
     luma = data[: width_px * HEIGHT_PX].reshape(HEIGHT_PX, width_px)
     chroma_size = (width_px // 2) * (HEIGHT_PX // 2)

@@ -9,6 +9,7 @@ at 0.5) and truncates."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -30,11 +31,11 @@ def to_yuv(rgb: np.ndarray) -> np.ndarray:
 
 def lutyuv_table(expression: str, minval: int, maxval: int) -> list[int]:
     """What lutyuv stores for each 8-bit code: the expression's value, truncated.
-    The expressions use only arithmetic and abs, which Python evaluates the same way."""
-    assert set(expression) <= set("0123456789.+-*/()abcdeilmnsvx"), expression
+    The expressions use only arithmetic and ffmpeg's clip, which Python evaluates the same way."""
+    assert set(expression) <= set("0123456789.,+-*/()acilmnpvx"), expression
     table = []
     for val in range(256):
-        value = eval(expression, {"__builtins__": {}}, {"abs": abs, "val": val, "minval": minval, "maxval": maxval})
+        value = eval(expression, {"__builtins__": {}}, {"clip": lambda x, lo, hi: min(max(x, lo), hi), "val": val, "minval": minval, "maxval": maxval})
         table.append(int(value))
     return table
 
@@ -134,15 +135,35 @@ def test_shots_change_by_commands_held_per_shot_and_ramped_at_cuts() -> None:
     intervals = filters[0][1]["commands"].split("; ")
     first, second = build_yuv_light(a), build_yuv_light(b)
     held = {iv.split(" ", 1)[0]: iv for iv in intervals}
-    assert held["0.000-4.900"].startswith(f"0.000-4.900 [enter] {LUTYUV} y {lutyuv_values(first, False)['y']}, ")
-    assert f"[enter] {LUTYUV} y {lutyuv_values(second, False)['y']}" in held["5.100"]
+    def sent(expression: str) -> str:
+        return expression.replace(",", "\\,")
+
+    assert held["0.000-4.900"].startswith(f"0.000-4.900 [enter] {LUTYUV} y {sent(lutyuv_values(first, False)['y'])}, ")
+    assert f"[enter] {LUTYUV} y {sent(lutyuv_values(second, False)['y'])}" in held["5.100"]
     cc_a, cc_b = colorcorrect_values(first, False), colorcorrect_values(second, False)
     assert f"[expr] {COLORCORRECT} bl {cc_a['bl']:.6f}+({cc_b['bl'] - cc_a['bl']:.6f})*TI" in held["4.900-5.100"]
-    # The tables step through the transition (12 steps of 1/60 s), from near a to near b.
+    # The tables step through the transition (6 steps of 1/30 s).
     steps = [iv for iv in intervals if iv.startswith(("4.9", "5.0")) and iv.split(" ", 1)[0] != "4.900-5.100"]
-    assert len(steps) == 12
-    # sendcmd splits at commas and spaces: no argument may hold one.
+    assert len(steps) == 6
+    # sendcmd splits at commas and spaces: an argument holds no space, and its commas
+    # (clip's) are escaped with a backslash.
     for interval in intervals:
-        for command in interval.split(" ", 1)[1].split(", "):
+        for command in re.split(r"(?<!\\), ", interval.split(" ", 1)[1]):
             flag, target, key, argument = command.split(" ")
-            assert flag in ("[enter]", "[expr]") and target in (LUTYUV, COLORCORRECT) and "," not in argument
+            assert flag in ("[enter]", "[expr]") and target in (LUTYUV, COLORCORRECT)
+            assert re.search(r"(?<!\\),", argument) is None, argument
+
+
+def test_forty_cuts_fit_in_one_argument_of_ffmpeg() -> None:
+    """The commands travel inside -filter_complex, one argument: Linux refuses to start a
+    program with a single argument over 128 KiB (MAX_ARG_STRLEN)."""
+    import ffmpeg
+
+    corrections = [Correction(gain=1.5 + 0.05 * (i % 7), balance_rgb=(1.1, 1.0, 0.9 + 0.01 * i)) for i in range(41)]
+    transitions = tuple((5.0 * i - 0.1, 5.0 * i + 0.1) for i in range(1, 41))
+    shots = tuple(ShotLight(5.0 * i, 5.0 * (i + 1), c, {}) for i, c in enumerate(corrections))
+    stream = ffmpeg.input("in.mp4")["0"]
+    for name, options in build_auto_light_filters(LightPlan(shots=shots, transitions=transitions)):
+        stream = stream.filter(name, **options)
+    argv = ffmpeg.output(stream, "out.mp4").compile(cmd=[])
+    assert len(argv[argv.index("-filter_complex") + 1].encode()) < 128 * 1024
