@@ -25,8 +25,8 @@ With one shot the values are constant. With several, `sendcmd` sets each shot's 
 when the shot begins and, during a transition around each cut, changes them with the
 transition's progress: colorcorrect by expression (TI), the tables in steps of
 TRANSITION_STEP_S. Arguments hold no spaces, and their commas are escaped, since sendcmd
-splits commands at both. The commands travel in ffmpeg's argument list, whose single
-strings Linux limits to 128 KiB: about 1.8 KB per cut here, so some seventy cuts.
+splits commands at both. The commands travel inside -filter_complex: about 1.8 KB per
+cut (a longer graph than one argument may hold, 128 KiB, the runner passes in a file).
 """
 
 from __future__ import annotations

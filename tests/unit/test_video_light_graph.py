@@ -155,8 +155,9 @@ def test_shots_change_by_commands_held_per_shot_and_ramped_at_cuts() -> None:
 
 
 def test_sixty_cuts_fit_in_one_argument_of_ffmpeg() -> None:
-    """The commands travel inside -filter_complex, one argument: Linux refuses to start a
-    program with a single argument over 128 KiB (MAX_ARG_STRLEN)."""
+    """The commands travel inside -filter_complex, one argument: kept small enough that a
+    long edit's graph stays under Linux's 128 KiB per argument (MAX_ARG_STRLEN) without
+    the runner's fallback to a file."""
     import ffmpeg
 
     corrections = [Correction(gain=1.5 + 0.05 * (i % 7), balance_rgb=(1.1, 1.0, 0.9 + 0.01 * i)) for i in range(61)]
