@@ -112,6 +112,12 @@ def main() -> None:
         "mild-warm 0.984, strong-cool 0.987, lifted-blacks 0.946, lifted-warm 0.940, two-shot 0.988 "
         "(all below `grayworld,normalize`).",
         "",
+        "Applied in 16-bit RGB (`colorlevels` on `gbrp16le`, main at 30d97b1, 640x360, 2026-12-07), the same "
+        "corrections scored: dark-cool 0.9897, dark-warm 0.9807, mild-warm 0.9932, strong-cool 0.9929, lifted-blacks "
+        "0.9928, lifted-warm 0.9878, passer-by 0.9896, two-shot 0.9897, neutral 0.9993. Since issue 16 they are applied "
+        "on the Y'CbCr planes (`colorcorrect` + `lutyuv`, pipeline/video/light_graph.py), at about a tenth of the "
+        "filter cost (see \"Speed overhead (issue 16)\").",
+        "",
     ])
     print(text)
     if not args.no_write:

@@ -14,7 +14,11 @@ Then `--jobs`: the same small batch (four 8 s draft jobs of that edit) with `--j
 Writes the "Speed overhead (issue 16)" and "Batch --jobs default (issue 16)" sections of
 bench/RESULTS.md.
 
-    .venv/bin/python bench/bench_speed.py [--lengths 8,60] [--presets youtube-draft,youtube] [--no-batch | --only-batch]
+With `--base DIR` (another checkout, e.g. main's worktree) every cell also renders with
+that code, interleaved with this checkout's render and the bare encode (the order turned
+by one each cell): before/after ratios from one run, under the same load.
+
+    .venv/bin/python bench/bench_speed.py [--lengths 8,60] [--presets youtube-draft,youtube] [--base DIR] [--no-batch | --only-batch]
 """
 
 from __future__ import annotations
@@ -91,9 +95,16 @@ def run_bare(preset: str, main: Path, name: str) -> Timing:
     return timed(argv, OUT / f"bare-{name}.log")
 
 
-def run_wayfinder(job: Path, out: Path, name: str) -> tuple[Timing, dict]:
+def run_wayfinder(job: Path, out: Path, name: str, code: Path = ROOT) -> tuple[Timing, dict]:
+    """`wayfinder render` with the package at `code` (this checkout, or `--base`'s)."""
     argv = [sys.executable, "-m", "pipeline.cli.app", "render", str(job), "--force"]
-    timing = timed(argv, OUT / f"wayfinder-{name}.log", env={"WAYFINDER_CACHE_DIR": str(WORK / "cache")})
+    env = {"WAYFINDER_CACHE_DIR": str(WORK / "cache"), "PYTHONPATH": str(code)}
+    if code != ROOT:
+        # Older code lacks the single-threaded BLAS that keeps a render from hanging in
+        # OpenBLAS (see pipeline/__init__.py); it costs nothing either way.
+        env["OPENBLAS_NUM_THREADS"] = "1"
+    # Run from OUT: `python -m` puts the working folder first on sys.path.
+    timing = timed(argv, OUT / f"wayfinder-{name}.log", env=env, cwd=OUT)
     return timing, json.loads(out.with_name(out.name + ".wayfinder.json").read_text())
 
 
@@ -135,21 +146,39 @@ def main() -> None:
     parser.add_argument("--presets", default="youtube-draft,youtube")
     parser.add_argument("--no-batch", action="store_true")
     parser.add_argument("--only-batch", action="store_true")
+    parser.add_argument("--base", type=Path, default=None,
+                        help="another checkout (e.g. main's worktree): its render runs beside this one's in each cell")
     options = parser.parse_args()
     started = datetime.datetime.now(datetime.timezone.utc)
     rows = []
+    codes = [("this", ROOT)] + ([("base", options.base.resolve())] if options.base else [])
+    cell = 0
     for length_s in ([] if options.only_batch else (int(v) for v in options.lengths.split(","))):
         main_path, inset = make_media(length_s)
         for preset in options.presets.split(","):
             name = f"{preset}-{length_s}s"
-            out = OUT / f"wayfinder-{name}.mp4"
-            job = write_job(preset, main_path, inset, out, name)
-            bare = run_bare(preset, main_path, name)
-            whole, report = run_wayfinder(job, out, name)
-            speed = report["speed"]
-            rows.append((length_s, preset, bare, whole, speed))
-            print(f"{name}: bare {bare.wall_s:.1f} s, whole {whole.wall_s:.1f} s ({whole.wall_s / bare.wall_s:.2f}x); "
-                  f"encode {speed['encode_s']:.1f} s, outside {speed['outside_encode_s']:.1f} s", flush=True)
+            # Interleaved: bare and each checkout's render back to back, the order turned
+            # by one each cell so that no variant always runs first (or last) under a load.
+            runs: list[tuple[str, Path | None]] = [("bare", None), *codes]
+            runs = runs[cell % len(runs):] + runs[:cell % len(runs)]
+            cell += 1
+            bare = None
+            renders = {}
+            for label, code in runs:
+                if code is None:
+                    bare = run_bare(preset, main_path, name)
+                    continue
+                out = OUT / f"wayfinder-{name}-{label}.mp4"
+                job = write_job(preset, main_path, inset, out, f"{name}-{label}")
+                renders[label] = run_wayfinder(job, out, f"{name}-{label}", code)
+            assert bare is not None
+            for label, _ in codes:
+                whole, report = renders[label]
+                speed = report["speed"]
+                rows.append((length_s, preset, label, bare, whole, speed))
+                print(f"{name} {label}: bare {bare.wall_s:.1f} s, whole {whole.wall_s:.1f} s "
+                      f"({whole.wall_s / bare.wall_s:.2f}x); encode {speed['encode_s']:.1f} s, "
+                      f"outside {speed['outside_encode_s']:.1f} s; order {[r[0] for r in runs]}", flush=True)
     batch_rows = []
     if not options.no_batch:
         main_path, inset = make_media(8)
@@ -162,26 +191,27 @@ def main() -> None:
             "benchmarks ran at the same time, so the load (1-minute load average before each run) is given per row "
             "and single runs carry several percent of noise.")
     if rows:
-        write_section(SECTION, "\n".join(speed_lines(rows, head)) + "\n")
+        tail = f" --lengths {options.lengths} --presets {options.presets}" + (f" --base {options.base}" if options.base else "")
+        write_section(SECTION, "\n".join(speed_lines(rows, head, tail)) + "\n")
     if batch_rows:
         write_section(BATCH_SECTION, "\n".join(batch_lines(batch_rows, head)) + "\n")
 
 
-def speed_lines(rows: list, head: str) -> list[str]:
+def speed_lines(rows: list, head: str, command_tail: str = "") -> list[str]:
     lines = [
         SECTION, "",
         head, "",
-        "Command: `.venv/bin/python bench/bench_speed.py --no-batch`", "",
+        f"Command: `.venv/bin/python bench/bench_speed.py --no-batch{command_tail}`", "",
         "Edit: 1080p30 main (sample walkthrough, cut/looped), 640x360 inset from 1 s (ducked), auto light, "
         "the audio chain. Bare: `ffmpeg -i main` re-encoded with the preset's x264/AAC settings, no filters. "
         "Whole: `wayfinder render` (process start to exit). Encode / outside: from the render's report "
         "(`speed.encode_s`, `speed.outside_encode_s`; wall there excludes Python start-up).", "",
-        "| clip | preset | load | bare s | whole s | whole / bare | render wall s | encode s | outside s | bare CPU s | picture encode CPU s | render CPU s | machine share | biggest passes outside the encode (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| clip | preset | code | load | bare s | whole s | whole / bare | render wall s | encode s | outside s | bare CPU s | picture encode CPU s | render CPU s | machine share | biggest passes outside the encode (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for length_s, preset, bare, whole, speed in rows:
+    for length_s, preset, label, bare, whole, speed in rows:
         lines.append(
-            f"| {length_s} s | {preset} | {bare.load_before:.1f} / {whole.load_before:.1f} | {bare.wall_s:.1f} | "
+            f"| {length_s} s | {preset} | {label} | {bare.load_before:.1f} / {whole.load_before:.1f} | {bare.wall_s:.1f} | "
             f"{whole.wall_s:.1f} | {whole.wall_s / bare.wall_s:.2f}x | {speed['wall_s']:.1f} | {speed['encode_s']:.1f} | "
             f"{speed['outside_encode_s']:.1f} | {bare.cpu_s:.1f} | {picture_cpu_s(speed)} | {speed['cpu_s']} | "
             f"{speed['machine_share']} | {biggest_outside(speed)} |")

@@ -22,9 +22,11 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,12 @@ _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
 _cancelled = threading.Event()
 STOP_POLL_S = 0.1
+# Linux refuses to start a program with one argument over 128 KiB (MAX_ARG_STRLEN): a long
+# edit's filter graph (many takes, many light commands) can pass that. Option values over
+# this size go to a file instead, which ffmpeg (7 and later) reads for "-/option FILE".
+ARG_IN_FILE_BYTES = 64 * 1024
+_Options = ParamSpec("_Options")
+_Result = TypeVar("_Result")
 
 
 @functools.cache
@@ -185,6 +193,34 @@ def allow_new_runs() -> None:
     _cancelled.clear()
 
 
+def build_args_with_files(args: Sequence[str], folder: Path) -> list[str]:
+    """`args` with every option value over ARG_IN_FILE_BYTES written to a file in
+    `folder` and passed as "-/option FILE"."""
+    out: list[str] = []
+    for arg in args:
+        if out and out[-1].startswith("-") and len(arg.encode()) > ARG_IN_FILE_BYTES:
+            path = folder / f"value-{len(out)}.txt"
+            path.write_text(arg, encoding="utf-8")
+            out[-1] = "-/" + out[-1][1:]
+            out.append(str(path))
+        else:
+            out.append(arg)
+    return out
+
+
+def _long_values_in_files(
+    run: Callable[Concatenate[Sequence[str], _Options], _Result],
+) -> Callable[Concatenate[Sequence[str], _Options], _Result]:
+    @functools.wraps(run)
+    def wrapper(args: Sequence[str], *rest: _Options.args, **options: _Options.kwargs) -> _Result:
+        if all(len(arg.encode()) <= ARG_IN_FILE_BYTES for arg in args):
+            return run(args, *rest, **options)
+        with tempfile.TemporaryDirectory(prefix="wayfinder-ffmpeg-args-") as folder:
+            return run(build_args_with_files(args, Path(folder)), *rest, **options)
+    return wrapper
+
+
+@_long_values_in_files
 def run_ffmpeg(
     args: Sequence[str],
     *,

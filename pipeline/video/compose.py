@@ -29,7 +29,7 @@ from pipeline.video.sizing import build_fit
 
 
 # Light filters that work in RGB: ffmpeg converts the frames for them on its own.
-RGB_LIGHT_FILTERS = frozenset({"colortemperature", "colorlevels@light"})
+RGB_LIGHT_FILTERS = frozenset({"colortemperature"})
 STANDARD_FPS = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0)
 
 

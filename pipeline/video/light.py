@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import LightSettings
-from pipeline.video.light_balance import LUMA_WEIGHTS, NO_BALANCE, Balance, estimate_balance
+from pipeline.video.light_balance import LUMA_WEIGHTS, NO_BALANCE, Balance, channel_max, channel_min, estimate_balance
 from pipeline.video.sampling import ColourSample, FrameSamples
 
 TARGET_WHITE = 0.95  # diffuse white just under peak white, leaving headroom for speculars
@@ -98,7 +98,7 @@ class LightPlan:
         return {
             "mode": "auto",
             "strength": self.strength,
-            "model": "per RGB channel: out = (in - black) * balance * gain, one per shot (colorlevels)",
+            "model": "per RGB channel: out = (in - black) * balance * gain, one per shot (applied on Y'CbCr: colorcorrect, lutyuv)",
             "target_white": TARGET_WHITE,
             "target_median_luma": TARGET_MEDIAN,
             "shots": [shot.report for shot in self.shots],
@@ -154,7 +154,7 @@ def exposure_gain_for(balanced: np.ndarray, source_clipped: np.ndarray) -> tuple
         gain = float(np.clip(gain, low, high))
         why += "; median kept within the well-exposed range"
     if gain > 1:
-        unclipped = np.sort(balanced.max(axis=1)[~source_clipped])[::-1]
+        unclipped = np.sort(channel_max(balanced)[~source_clipped])[::-1]
         allowed = int(MAX_NEW_CLIP_FRACTION * balanced.shape[0])
         if allowed < unclipped.size and unclipped[allowed] > 0 and 1.0 / float(unclipped[allowed]) < gain:
             gain = max(1.0, 1.0 / float(unclipped[allowed]))
@@ -228,13 +228,13 @@ def _shot_samples(
 def _stats(pixels: np.ndarray) -> dict[str, object]:
     luma = pixels @ LUMA_WEIGHTS
     lit = luma > DARK_LEVEL
-    chroma = pixels.max(axis=1) - pixels.min(axis=1)
+    chroma = channel_max(pixels) - channel_min(pixels)
     ratio = chroma[lit] / luma[lit]
     return {
         "mean_luma": round(float(luma.mean()), 4),
         "median_luma": round(float(np.median(luma)), 4),
         "black_level": [round(float(v), 4) for v in np.percentile(pixels, BLACK_PERCENTILE, axis=0)],
-        "clipped_fraction": round(float((pixels.max(axis=1) >= 1.0).mean()), 4),
+        "clipped_fraction": round(float((channel_max(pixels) >= 1.0).mean()), 4),
         # Saturation as chroma per luma: an equal gain on R, G and B leaves it as it is.
         "median_saturation": round(float(np.median(ratio)) if ratio.size else 0.0, 4),
         "saturated_share": round(float((ratio > SATURATED_CHROMA).mean()) if ratio.size else 0.0, 4),
@@ -270,7 +270,7 @@ def plan_shot(samples: Sequence[ColourSample], settings: LightSettings) -> tuple
         samples = [samples[i] for i in picks]
     images = _rgb_images(samples)
     pixels = np.concatenate([image.reshape(-1, 3) for image in images])
-    source_clipped = pixels.max(axis=1) >= CLIPPED_LEVEL
+    source_clipped = channel_max(pixels) >= CLIPPED_LEVEL
     strength = settings.strength
     darkest = black_level_for(pixels) * strength
     balance, balance_rgb, gain, why, levels = _balance_and_exposure(images, darkest, source_clipped, strength)

@@ -28,6 +28,17 @@ from dataclasses import dataclass
 import numpy as np
 
 LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])  # BT.709
+
+
+def channel_max(pixels: np.ndarray) -> np.ndarray:
+    """The largest of R, G and B (last axis): `max(axis=-1)` reduces over three strided
+    values per pixel, several times slower on the analysis' pixel arrays."""
+    return np.maximum(np.maximum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
+
+
+def channel_min(pixels: np.ndarray) -> np.ndarray:
+    return np.minimum(np.minimum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
+
 USABLE_MIN_LUMA = 0.06  # darker pixels carry mostly noise in their colour
 CLIPPED_LEVEL = 0.98
 WHITE_PATCH_SHARE = 0.01
@@ -107,7 +118,7 @@ def _normalized(rgb: np.ndarray) -> np.ndarray:
 
 def usable_mask(pixels: np.ndarray) -> np.ndarray:
     luma = pixels @ LUMA_WEIGHTS
-    return (luma > USABLE_MIN_LUMA) & (pixels.max(axis=-1) < CLIPPED_LEVEL) & (pixels.min(axis=-1) > 0)
+    return (luma > USABLE_MIN_LUMA) & (channel_max(pixels) < CLIPPED_LEVEL) & (channel_min(pixels) > 0)
 
 
 def grey_world(pixels: np.ndarray) -> np.ndarray:

@@ -109,9 +109,10 @@ def test_auto_light_filters_come_before_scaling(tmp_path: Path) -> None:
     light = LightPlan(shots=(ShotLight(0.0, 20.0, Correction(gain=2.0, balance_rgb=(1.1, 1.0, 0.9)), {}),),
                       transitions=())
     text = graph(plan_of(the_job, PicturePrep(light=light)).picture.args)
-    # The source is untagged HD: its frames are tagged BT.709 before the RGB conversion.
-    assert text.startswith("[0:0]setparams=colorspace=bt709[s0];[s0]format=pix_fmts=gbrp16le[s1];[s1]colorlevels@light=")
-    assert "[s2];[s2]scale=1920:1080" in text
+    # On the source's own Y'CbCr planes: no RGB conversion, so no tagging is needed first.
+    assert text.startswith("[0:0]colorcorrect@light=")
+    assert "[s0];[s0]lutyuv@light=" in text and "[s1];[s1]scale=1920:1080" in text
+    assert "gbrp" not in text and "setparams=colorspace" not in text
     # Auto light without its analysis adds nothing (never a guess).
     plain = graph(plan_of(the_job, PicturePrep()).picture.args)
     assert plain.startswith("[0:0]scale=1920:1080")
