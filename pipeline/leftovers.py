@@ -8,9 +8,11 @@ output. The next render of the same output sweeps them while it holds that outpu
 written on another machine (a Dask worker on shared storage, named in the folder's
 `owner` file) is left alone, because the lock does not reach other machines.
 
-Earlier versions of Wayfinder spooled measured sound to `wayfinder-sound-*.f32` in the system
-temporary folder; nothing writes there any more, so such files untouched for an hour
-are swept too.
+Two things can be left in the system temporary folder: the `wayfinder-sound-*.f32` spools
+of earlier versions (nothing writes them any more), and the `wayfinder-ffmpeg-args-*`
+folders that hold an ffmpeg option too long for the command line (ffmpeg reads them when
+it starts, so one untouched for an hour serves no live run). Both are swept once they are
+an hour old.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from pathlib import Path
 
 OWNER_FILE = "owner"
 OLD_SPOOL_PATTERN = "wayfinder-sound-*.f32"
-OLD_SPOOL_STALE_S = 3600.0
+ARGS_FOLDER_PATTERN = "wayfinder-ffmpeg-args-*"
+STALE_TEMP_S = 3600.0
 
 
 def write_owner(work_dir: Path) -> None:
@@ -60,15 +63,20 @@ def sweep_partials(partial_path: Path) -> list[Path]:
 
 
 def sweep_old_spools(now_s: float | None = None, folder: Path | None = None) -> list[Path]:
-    """Remove sound spools of older versions left in the temporary folder."""
+    """Remove our stale leftovers from the temporary folder: old sound spools and long
+    ffmpeg option folders, each untouched for STALE_TEMP_S."""
     now_s = time.time() if now_s is None else now_s
     folder = Path(tempfile.gettempdir()) if folder is None else folder
     removed = []
-    for path in folder.glob(OLD_SPOOL_PATTERN):
+    for path in [*folder.glob(OLD_SPOOL_PATTERN), *folder.glob(ARGS_FOLDER_PATTERN)]:
         try:
-            if now_s - path.stat().st_mtime > OLD_SPOOL_STALE_S:
+            if path.is_symlink() or now_s - path.stat().st_mtime <= STALE_TEMP_S:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
                 path.unlink()
-                removed.append(path)
+            removed.append(path)
         except OSError:
             continue  # gone already, or not ours to remove
     return removed

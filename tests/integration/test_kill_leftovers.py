@@ -95,8 +95,14 @@ def test_a_render_sweeps_what_a_killed_render_of_its_output_left(tmp_path: Path)
     old_spool, new_spool = spools / "wayfinder-sound-old.f32", spools / "wayfinder-sound-new.f32"
     for path in (old_spool, new_spool):
         path.write_bytes(b"\0" * 16)
+    # a long option's folder of a render killed while ffmpeg started, and a live one
+    old_args, new_args = spools / "wayfinder-ffmpeg-args-old", spools / "wayfinder-ffmpeg-args-new"
+    for path in (old_args, new_args):
+        path.mkdir()
+        (path / "value-3.txt").write_text("[0:v]null[v]")
     two_hours_ago = time.time() - 7200
-    os.utime(old_spool, (two_hours_ago, two_hours_ago))
+    for path in (old_spool, old_args):
+        os.utime(path, (two_hours_ago, two_hours_ago))
 
     result = wayfinder("render", clip, "-o", output, env={"TMPDIR": str(spools)})
     assert result.returncode == 0, result.stderr
@@ -104,6 +110,7 @@ def test_a_render_sweeps_what_a_killed_render_of_its_output_left(tmp_path: Path)
     assert not partial.exists() and not work_dir.exists()
     assert elsewhere.is_dir() and other_output.is_dir()
     assert not old_spool.exists() and new_spool.exists()
+    assert not old_args.exists() and new_args.is_dir()
 
 
 def test_sigkill_of_qa_takes_its_worker_processes_with_it(tmp_path: Path) -> None:
