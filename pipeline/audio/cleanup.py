@@ -3,7 +3,8 @@ settings and the analysis of the input.
 
 Order: high-pass (rumble, handling noise) -> hum notches (only audible hum) -> the neural
 speech enhancer (DeepFilterNet 3, run by `pipeline.audio.sound` between the decoding pass
-and the render, not an ffmpeg filter) -> speech leveler (dynaudnorm, off by default). The
+and the render, not an ffmpeg filter; used only in the bands where the analysis found
+noise, see `pipeline.audio.noise_bands`) -> speech leveler (dynaudnorm, off by default). The
 filters before the enhancer run in the decoding pass; the ones after it in the render
 graph. Each stage records why it is on or off for the render report.
 """

@@ -55,6 +55,12 @@ class SpeechEnhancer:
         )
         self._keep_dry = self.strength < 1.0 or self._bands is not None
 
+    @property
+    def lookahead_samples(self) -> int:
+        """How far past an output sample the input must reach for that sample to be exact
+        (the model's look-ahead, plus the band mix's half filter when it is on)."""
+        return self.info.delay_samples + (self._bands.delay_samples if self._bands is not None else 0)
+
     def process(self, samples: np.ndarray) -> np.ndarray:
         """Enhanced samples lined up with the input; fewer than given at the start."""
         block = self._as_block(samples)

@@ -6,14 +6,18 @@ enhancer's output is used whole."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy import signal
+from scipy.io import wavfile
 
 from pipeline.audio.analysis import analyse_chunks
 from pipeline.audio.band_mix import BandMixer
-from pipeline.audio.cleanup import build_cleanup_stages, enhancer_settings
+from pipeline.audio.cleanup import EnhanceSettings, build_cleanup_stages, enhancer_settings
 from pipeline.audio.enhance import enhance_array
 from pipeline.audio.noise_bands import BAND_CENTRES_HZ, BandWeights
+from pipeline.audio.sound import CROSSFADE_S, decode_sound, run_enhanced_sound
 from pipeline.config import AudioSettings
 
 RATE_HZ = 48_000
@@ -121,3 +125,29 @@ def test_band_mix_is_the_input_where_dry_the_output_where_wet_and_keeps_timing()
     # over 1 kHz it is the input, under 100 Hz the output
     assert band_level_db(one_block[:, 0] - dry[:, 0], 1000.0, 8000.0) < band_level_db(dry[:, 0], 1000.0, 8000.0) - 30
     assert band_level_db(one_block[:, 0] - wet[:, 0], 40.0, 100.0) < band_level_db(wet[:, 0], 40.0, 100.0) - 20
+
+
+def test_segments_side_by_side_with_the_band_mix_sound_like_one_run(tmp_path: Path) -> None:
+    """Long mono sound is enhanced in two time segments at once: with the band mix on, the
+    lengths hold and the first segment is the one-run sound up to the seam's crossfade (each
+    segment reads past its end by the model's look-ahead plus half the band filter)."""
+    length = 40 * RATE_HZ + 321
+    speech = np.tile(vowel(1.0), 41)[:length] * (np.arange(length) % (2 * RATE_HZ) < RATE_HZ)
+    sound = (speech + rumble(length, -30.0, seed=9)).astype(np.float32)
+    source = tmp_path / "long.wav"
+    wavfile.write(source, RATE_HZ, sound)
+    settings = AudioSettings()
+    low_wet = tuple(1.0 if centre < 300 else 0.0 for centre in BAND_CENTRES_HZ)
+    enhance = EnhanceSettings(1.0, 100.0, BandWeights(BAND_CENTRES_HZ, low_wet, tuple(0.0 for _ in low_wet)))
+    decoded = decode_sound(source, None, 1, settings, spool_path=tmp_path / "decoded.f32", duration_s=length / RATE_HZ)
+    runs = {}
+    for cores in (1, 2):
+        spool, report = run_enhanced_sound(decoded, settings, [], enhance, spool_path=tmp_path / f"enhanced-{cores}.f32",
+                                           duration_s=length / RATE_HZ, cores=cores)
+        assert report["segments"] == cores
+        runs[cores] = np.fromfile(spool.path, dtype="<f4")
+    one, two = runs[1], runs[2]
+    assert len(one) == len(two) == length
+    half = length // 2
+    crossfade = round(CROSSFADE_S * RATE_HZ)  # the seam: the two segments' versions crossfaded
+    assert np.allclose(two[:half - crossfade], one[:half - crossfade], atol=1e-6)  # the first segment is one run
