@@ -67,7 +67,8 @@ OLD_TREE = WORK / "old-wayfinder"
 RUNS = WORK / "speech-runs"
 RNNOISE_VENV = WORK / "venv-rnnoise"
 DNSMOS_VENV = WORK / "venv-dnsmos"
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+# The interpreter running the bench (the project venv's): a git worktree has no .venv of its own.
+VENV_PYTHON = Path(sys.executable)
 MAX_LAG_S = 0.1
 DNSMOS_LEVEL_DBFS = -26.0
 
@@ -227,16 +228,15 @@ def ensure_old_tree() -> None:
 
 
 def render_argv(key: str, job: Path) -> tuple[list[str], dict[str, str]]:
-    """The render command of a chain. The old chain runs from a folder outside the checkout
-    with -P, so neither the current directory nor the editable install shadows the worktree's
-    `pipeline` package on PYTHONPATH."""
+    """The render command of a chain. Each runs with -P and its own tree first on PYTHONPATH
+    (the old chain: a worktree at OLD_COMMIT; the new chain: this checkout, which may be a
+    git worktree whose code the venv's editable install does not point at), so neither the
+    current directory nor the editable install shadows the `pipeline` package meant."""
     env = {**os.environ}
     if key == "old":
         ensure_old_tree()
-        env["PYTHONPATH"] = str(OLD_TREE)
-        return [str(VENV_PYTHON), "-P", "-c", "from pipeline.cli.app import main; main()", "render", str(job), "--force"], env
-    env.pop("PYTHONPATH", None)
-    return [str(ROOT / ".venv" / "bin" / "wayfinder"), "render", str(job), "--force"], env
+    env["PYTHONPATH"] = str(OLD_TREE if key == "old" else ROOT)
+    return [str(VENV_PYTHON), "-P", "-c", "from pipeline.cli.app import main; main()", "render", str(job), "--force"], env
 
 
 def write_job(job_dir: Path, source: Path) -> tuple[Path, Path]:

@@ -13,6 +13,7 @@ from pipeline.audio.decode import iter_audio_chunks
 from pipeline.audio.hum import HumFinding, SpectrumAccumulator, detect_hum
 from pipeline.audio.meter import LoudnessMeter, LoudnessResult
 from pipeline.audio.noise import BlockLevelHistogram, NoiseEstimate
+from pipeline.audio.noise_bands import BandWeights, band_weights
 from pipeline.errors import InputError
 
 
@@ -21,6 +22,8 @@ class AudioAnalysis:
     loudness: LoudnessResult
     noise: NoiseEstimate
     hum: HumFinding
+    # How much of the enhancer's output to use in each band (None: not measured, all of it).
+    noise_bands: BandWeights | None = None
 
     def to_dict(self) -> dict[str, object]:
         loudness = self.loudness.to_dict()
@@ -29,6 +32,7 @@ class AudioAnalysis:
             **{key: loudness[key] for key in keys},
             **self.noise.to_dict(),
             "hum": self.hum.to_dict(),
+            **({"noise_bands": self.noise_bands.to_dict()} if self.noise_bands is not None else {}),
         }
 
 
@@ -65,4 +69,5 @@ def analyse_chunks(
         hum=detect_hum(
             spectrum.power(), min_prominence_db=hum_min_prominence_db, speech_level_dbfs=noise.speech_level_dbfs
         ),
+        noise_bands=band_weights(spectrum.power(), spectrum.mean_power()),
     )

@@ -3,7 +3,8 @@ settings and the analysis of the input.
 
 Order: high-pass (rumble, handling noise) -> hum notches (only audible hum) -> the neural
 speech enhancer (DeepFilterNet 3, run by `pipeline.audio.sound` between the decoding pass
-and the render, not an ffmpeg filter) -> speech leveler (dynaudnorm, off by default). The
+and the render, not an ffmpeg filter; used only in the bands where the analysis found
+noise, see `pipeline.audio.noise_bands`) -> speech leveler (dynaudnorm, off by default). The
 filters before the enhancer run in the decoding pass; the ones after it in the render
 graph. Each stage records why it is on or off for the render report.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.audio.analysis import AudioAnalysis
+from pipeline.audio.noise_bands import BandWeights
 from pipeline.config import AudioSettings
 from pipeline.filters import Filter
 
@@ -38,13 +40,19 @@ LEVELER_THRESHOLD_ABOVE_FLOOR_DB = 10.0
 
 @dataclass(frozen=True)
 class EnhanceSettings:
-    """What the enhancer is asked for: wet/dry strength and its attenuation limit."""
+    """What the enhancer is asked for: wet/dry strength, its attenuation limit, and per
+    band how much of its output to use (None: all of it, in every band)."""
 
     strength: float
     attenuation_limit_db: float
+    band_weights: BandWeights | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"strength": self.strength, "attenuation_limit_db": self.attenuation_limit_db}
+        data: dict[str, object] = {"strength": self.strength, "attenuation_limit_db": self.attenuation_limit_db}
+        if self.band_weights is not None:
+            data["input_kept_in"] = self.band_weights.summary()
+            data["bands"] = self.band_weights.to_dict()
+        return data
 
 
 @dataclass(frozen=True)
@@ -112,12 +120,16 @@ def noise_stage(settings: AudioSettings, analysis: AudioAnalysis) -> Stage:
         # The enhancer slightly dulls speech that has no noise to lose (bench_speech: clean
         # PESQ-WB 4.6 -> 4.3), so clean recordings pass untouched.
         return Stage(name, False, f"speech {noise.snr_db:.0f} dB above the noise floor: clean, nothing to remove")
-    enhance = EnhanceSettings(settings.noise_reduction_strength, settings.noise_reduction_max_db)
+    # Where a band's speech stands far above its noise the enhancer has nothing to remove
+    # and only takes speech away (rumble, hum, band-limited voices): the input is kept there.
+    bands = analysis.noise_bands if analysis.noise_bands is not None and not analysis.noise_bands.all_wet else None
+    enhance = EnhanceSettings(settings.noise_reduction_strength, settings.noise_reduction_max_db, bands)
     limit = "no limit" if settings.noise_reduction_max_db >= 100 else f"at most {settings.noise_reduction_max_db:g} dB"
+    kept = "" if bands is None else f"; input kept where the speech is far above the noise: {bands.summary()}"
     return Stage(
         name, True,
         f"DeepFilterNet 3 at strength {settings.noise_reduction_strength:g} ({limit} taken off); "
-        f"noise floor {floor:.1f} dBFS",
+        f"noise floor {floor:.1f} dBFS{kept}",
         enhance=enhance,
     )
 

@@ -6,8 +6,10 @@ out), one DeepFilterNet state per channel (channels run on their own threads: th
 call releases the GIL, so stereo costs no more wall time than mono on two cores), lining
 the output up with the input sample for sample (the model's look-ahead delay is dropped
 at the start and flushed out with zeros at the end, so total samples out == total in),
-and the wet/dry mix against the input at the same instant. Memory is a few frames per
-channel whatever the duration.
+and the wet/dry mix against the input at the same instant: one `strength` for the whole
+band, and, with `band_weights`, a per-band mix (`pipeline.audio.band_mix`: the input kept
+where the analysis found no noise to remove). Memory is a few frames per channel
+whatever the duration.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from pipeline.audio.deepfilter import NO_ATTENUATION_LIMIT_DB, DeepFilterState, ModelInfo
+from pipeline.audio.band_mix import BandMixer
+from pipeline.audio.deepfilter import NO_ATTENUATION_LIMIT_DB, SAMPLE_RATE_HZ, DeepFilterState, ModelInfo
+from pipeline.audio.noise_bands import BandWeights
 
 
 class SpeechEnhancer:
@@ -28,6 +32,7 @@ class SpeechEnhancer:
         *,
         strength: float = 1.0,
         attenuation_limit_db: float = NO_ATTENUATION_LIMIT_DB,
+        band_weights: BandWeights | None = None,
     ) -> None:
         if channels < 1:
             raise ValueError("the enhancer needs at least one channel")
@@ -44,12 +49,23 @@ class SpeechEnhancer:
         self._samples_in = 0
         self._samples_out = 0
         self._pool = ThreadPoolExecutor(max_workers=channels) if channels > 1 else None
+        self._bands = (
+            BandMixer(band_weights, channels, SAMPLE_RATE_HZ)
+            if band_weights is not None and not band_weights.all_wet else None
+        )
+        self._keep_dry = self.strength < 1.0 or self._bands is not None
+
+    @property
+    def lookahead_samples(self) -> int:
+        """How far past an output sample the input must reach for that sample to be exact
+        (the model's look-ahead, plus the band mix's half filter when it is on)."""
+        return self.info.delay_samples + (self._bands.delay_samples if self._bands is not None else 0)
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         """Enhanced samples lined up with the input; fewer than given at the start."""
         block = self._as_block(samples)
         self._samples_in += len(block)
-        if self.strength < 1.0:  # the dry sound is only kept for the mix
+        if self._keep_dry:  # the dry sound is only kept for the mix
             self._dry = np.concatenate([self._dry, block])
         data = np.concatenate([self._pending, block])
         whole = len(data) - len(data) % self._frame
@@ -66,8 +82,10 @@ class SpeechEnhancer:
         needed = -(-needed // self._frame) * self._frame  # whole frames
         data = np.concatenate([self._pending, np.zeros((needed - len(self._pending), self.channels), np.float32)])
         self._pending = np.zeros((0, self.channels), dtype=np.float32)
-        out = self._emit(self._run(data))
-        return out[:missing]
+        out = self._emit(self._run(data), limit=missing)
+        if self._bands is not None:
+            out = np.concatenate([out, self._bands.flush()])
+        return out
 
     def close(self) -> None:
         for state in self._states:
@@ -98,27 +116,33 @@ class SpeechEnhancer:
             outputs = list(self._pool.map(lambda pair: pair[0].process(pair[1]), zip(self._states, columns)))
         return np.stack(outputs, axis=1)
 
-    def _emit(self, wet: np.ndarray) -> np.ndarray:
+    def _emit(self, wet: np.ndarray, limit: int | None = None) -> np.ndarray:
         if self._to_drop:
             dropped = min(self._to_drop, len(wet))
             wet = wet[dropped:]
             self._to_drop -= dropped
         wet = wet[: max(0, self._samples_in - self._samples_out)]
+        if limit is not None:
+            wet = wet[:limit]
         count = len(wet)
         self._samples_out += count
-        if self.strength >= 1.0:
+        if not self._keep_dry:
             return wet
         dry, self._dry = self._dry[:count], self._dry[count:]
-        return (self.strength * wet + (1.0 - self.strength) * dry).astype(np.float32)
+        mixed = wet if self.strength >= 1.0 else (self.strength * wet + (1.0 - self.strength) * dry).astype(np.float32)
+        if self._bands is None:
+            return mixed
+        return self._bands.process(mixed, dry)
 
 
 def enhance_array(
     samples: np.ndarray, *, strength: float = 1.0, attenuation_limit_db: float = NO_ATTENUATION_LIMIT_DB,
-    chunk_samples: int = 48_000,
+    band_weights: BandWeights | None = None, chunk_samples: int = 48_000,
 ) -> np.ndarray:
     """A whole 48 kHz array enhanced (same shape out), for tests and benchmarks."""
     block = samples[:, np.newaxis] if samples.ndim == 1 else samples
-    with SpeechEnhancer(block.shape[1], strength=strength, attenuation_limit_db=attenuation_limit_db) as enhancer:
+    with SpeechEnhancer(block.shape[1], strength=strength, attenuation_limit_db=attenuation_limit_db,
+                        band_weights=band_weights) as enhancer:
         pieces = [enhancer.process(block[i:i + chunk_samples]) for i in range(0, len(block), chunk_samples)]
         pieces.append(enhancer.flush())
     out = np.concatenate(pieces) if pieces else np.zeros_like(block)

@@ -159,6 +159,8 @@ class SpectrumAccumulator:
         self._scale = 2.0 / (sample_rate_hz * float(np.sum(self._window ** 2)))
         self._pending = np.zeros(0, dtype=np.float64)
         self._kept: list[tuple[float, np.ndarray]] = []  # (mean square, power spectrum)
+        self._sum = np.zeros(sample_rate_hz // 2 + 1, dtype=np.float64)  # of every second's spectrum
+        self._summed = 0
         self.segments = 0
 
     def add(self, samples: np.ndarray) -> None:
@@ -169,17 +171,28 @@ class SpectrumAccumulator:
         if whole:
             frames = data[: whole * size].reshape(whole, size)
             levels = (frames ** 2).mean(axis=1)
-            for level, frame in zip(levels, frames):
+            # Every second's spectrum: their mean (speech plus noise) is weighed against
+            # the quiet seconds' (the noise) band by band, see pipeline.audio.noise_bands.
+            spectra = np.abs(np.fft.rfft(frames * self._window, axis=1)) ** 2 * self._scale
+            for level, spectrum in zip(levels, spectra):
                 self.segments += 1
                 if level < DIGITAL_SILENCE_MEAN_SQUARE:
                     continue
+                self._sum += spectrum
+                self._summed += 1
                 if len(self._kept) == self.keep_segments and level >= self._kept[-1][0]:
                     continue
-                spectrum = np.abs(np.fft.rfft(frame * self._window)) ** 2 * self._scale
                 self._kept.append((float(level), spectrum))
                 self._kept.sort(key=lambda item: item[0])
                 del self._kept[self.keep_segments:]
         self._pending = data[whole * size:]
+
+    def mean_power(self) -> np.ndarray | None:
+        """Mean power per 1 Hz bin of every second that is not digital silence (speech
+        and noise together), or None if there are none."""
+        if not self._summed:
+            return None
+        return self._sum / self._summed
 
     def power(self) -> np.ndarray | None:
         """Mean power per 1 Hz bin (mean square, full scale = 1) of the quietest seconds,

@@ -166,8 +166,9 @@ def _enhance_segment(
     rate = SAMPLE_RATE_HZ
     fade = min(start, round(CROSSFADE_S * rate))
     warm_start = max(0, start - round(WARM_UP_S * rate))
-    with SpeechEnhancer(channels, strength=enhance.strength, attenuation_limit_db=enhance.attenuation_limit_db) as enhancer:
-        read_end = min(total, end + enhancer.info.delay_samples + enhancer.info.frame_samples)
+    with SpeechEnhancer(channels, strength=enhance.strength, attenuation_limit_db=enhance.attenuation_limit_db,
+                        band_weights=enhance.band_weights) as enhancer:
+        read_end = min(total, end + enhancer.lookahead_samples + enhancer.info.frame_samples)
         position = warm_start  # the input index of the next output sample
         seam = np.zeros((0, channels), dtype=np.float32)
         energy_in = energy_out = 0.0
