@@ -1,7 +1,7 @@
 """Peaky sound that cannot reach the loudness target under the true-peak ceiling
-(issue 12): sparse voiced clicks over near-silence, asked for -10 LUFS. The speech enhancer
-is off: the case is the limiter's, and what the enhancer keeps of clicks is not. The render must say so before it encodes anything, in one line, with what is
-reachable; with `limiter_policy = "lower-target"` (or the lower target it suggests) it
+(issue 12): sparse voiced clicks over near-silence, asked for -10 LUFS. The speech
+enhancer is off: the case is the limiter's, and what the enhancer keeps of clicks is not.
+The render must say so before it encodes anything, in one line, with what is reachable; with `limiter_policy = "lower-target"` (or the lower target it suggests) it
 renders, and the report says where it landed."""
 
 from __future__ import annotations
