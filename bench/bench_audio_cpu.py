@@ -28,19 +28,7 @@ from pathlib import Path
 
 import psutil
 
-
-def tree_rss_bytes(process: psutil.Process) -> int:
-    total = 0
-    try:
-        members = [process, *process.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for member in members:
-        try:
-            total += member.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+from common import tree_rss_bytes
 
 
 def render_cost(checkout: Path, source: Path, folder: Path) -> tuple[float, float, float]:

@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from common import ROOT, WORK, ffmpeg_binary, machine_line, write_section
+from common import ROOT, WORK, ffmpeg_binary, machine_line, tree_rss_bytes, write_section
 
 import speech_corpus as sc
 
@@ -539,22 +539,6 @@ def target_lines(runs: list[SystemRun], summary: dict) -> list[str]:
 
 # ---------------------------------------------------------------------------- speed file
 
-def tree_rss(process) -> int:
-    import psutil
-
-    total = 0
-    try:
-        members = [process] + process.children(recursive=True)
-    except psutil.Error:
-        return 0
-    for p in members:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def speed_file_run(key: str, source: Path, minutes: float, layout: str) -> dict:
     """One chain renders the long file: wall time and peak RSS of the process tree."""
     import psutil
@@ -573,7 +557,7 @@ def speed_file_run(key: str, source: Path, minutes: float, layout: str) -> dict:
     reader = threading.Thread(target=drain)
     reader.start()
     while reader.is_alive():
-        peak = max(peak, tree_rss(ps))
+        peak = max(peak, tree_rss_bytes(ps))
         time.sleep(0.05)
     wall = time.perf_counter() - started
     result = {"key": key, "layout": layout, "wall_s": wall, "x_real_time": minutes * 60 / wall, "peak_rss_mb": peak / 2 ** 20,

@@ -8,6 +8,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -68,3 +69,21 @@ def write_section(title: str, text: str) -> None:
         tail = current[following + 1:] if following != -1 else ""
         updated = current[:start] + text + ("\n" + tail if tail else "")
     RESULTS.write_text(updated)
+
+
+def tree_rss_bytes(process: Any) -> int:
+    """Resident memory of the psutil `process` and all its descendants now (0 once it is
+    gone); psutil is imported here, so benches that do not measure memory need not have it."""
+    import psutil
+
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass  # ended between the listing and the reading
+    return total
