@@ -226,9 +226,12 @@ class SqliteStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; the lock is taken at the start so two writers never interleave."""
-        self._db.execute("BEGIN IMMEDIATE")
-        changes_before = self._db.total_changes
         try:
+            # BEGIN inside the try: a SIGTERM that arrives while BEGIN waits for the lock
+            # raises as soon as BEGIN returns, and the open transaction must be rolled back,
+            # else it holds the write lock against this process's other connections.
+            self._db.execute("BEGIN IMMEDIATE")
+            changes_before = self._db.total_changes
             yield self._db
             self._db.execute("COMMIT")
         except BaseException:

@@ -111,3 +111,45 @@ def test_a_state_error_stops_a_queue_run_instead_of_deferring_the_item() -> None
     error = StateError("the state database is damaged (quick_check: ...)", file="/state/state.sqlite3")
     decision = decide(error, now=T0, failures=1, settings=RetrySettings())
     assert decision.action == "release" and decision.stop_run
+
+
+class StopAsBeginReturns:
+    """A store's connection as a SIGTERM handler meets it: the signal arrived while
+    BEGIN IMMEDIATE waited for the lock (C code, where Python cannot run the handler), so
+    the handler's exception is raised at the first bytecode after BEGIN returns."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._db.execute(sql, *args)
+        if sql == "BEGIN IMMEDIATE":
+            raise KeyboardInterrupt
+        return cursor
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+
+def test_a_stop_as_begin_returns_leaves_no_write_lock_behind(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by a loaded run: `queue run --watch` stopped by SIGTERM mid-upload exited 4
+    # ("stayed locked by another process for 30 s"): its own other connection held the lock.
+    import pipeline.state_file
+
+    state = tmp_path / "state"
+    with QueueStore.open(state) as store:
+        store.add(new_item(1), T0)
+        real_db = store._db
+        store._db = StopAsBeginReturns(real_db)  # type: ignore[assignment]
+        with pytest.raises(KeyboardInterrupt):
+            store.add(new_item(2), T0)
+        store._db = real_db
+        left_open = real_db.in_transaction
+        if left_open:
+            real_db.execute("ROLLBACK")  # so that the store can close and the test can say why
+        assert not left_open, "a stop as BEGIN returned left the write transaction (and its lock) open"
+        monkeypatch.setattr(pipeline.state_file, "BUSY_TIMEOUT_S", 0.2)
+        with QueueStore.open(state) as other:  # the same process's other connection writes at once
+            other.add(new_item(3), T0)
+    assert titles_in(state / "state.sqlite3") == ["title 1", "title 3"]
