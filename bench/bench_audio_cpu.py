@@ -19,16 +19,13 @@ import argparse
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
 
-from common import tree_rss_bytes
+from common import run_with_peak_rss
 
 
 def render_cost(checkout: Path, source: Path, folder: Path) -> tuple[float, float, float]:
@@ -37,27 +34,14 @@ def render_cost(checkout: Path, source: Path, folder: Path) -> tuple[float, floa
     job.write_text(f'preset = "youtube"\n[input]\nmain = "{source.resolve()}"\n[output]\npath = "out.m4a"\n')
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(
+    code, _out, err, peak = run_with_peak_rss(
         [sys.executable, "-m", "pipeline.cli.app", "render", str(job), "--force"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(checkout.resolve())}, cwd=folder,
     )
-    watched = psutil.Process(process.pid)
-    captured: dict[str, str] = {}
-
-    def drain() -> None:
-        captured["out"], captured["err"] = process.communicate()
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    peak = 0
-    while reader.is_alive():
-        peak = max(peak, tree_rss_bytes(watched))
-        reader.join(0.05)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if process.returncode != 0:
-        raise SystemExit(f"{checkout}: render failed: {captured.get('err', '').strip()[-400:]}")
+    if code != 0:
+        raise SystemExit(f"{checkout}: render failed: {err.strip()[-400:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, peak / 2**20
 

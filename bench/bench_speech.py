@@ -48,7 +48,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import venv
 from dataclasses import dataclass, field
@@ -57,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from common import ROOT, WORK, ffmpeg_binary, machine_line, tree_rss_bytes, write_section
+from common import ROOT, WORK, ffmpeg_binary, machine_line, run_with_peak_rss, write_section
 
 import speech_corpus as sc
 
@@ -541,29 +540,15 @@ def target_lines(runs: list[SystemRun], summary: dict) -> list[str]:
 
 def speed_file_run(key: str, source: Path, minutes: float, layout: str) -> dict:
     """One chain renders the long file: wall time and peak RSS of the process tree."""
-    import psutil
-
     job, out = write_job(RUNS / "speed" / f"{key}-{layout}", source)
     argv, env = render_argv(key, job)
-    peak = 0
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=job.parent)
-    ps = psutil.Process(process.pid)
-    captured: dict[str, str] = {}
-
-    def drain() -> None:
-        captured["out"], captured["err"] = process.communicate()
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    while reader.is_alive():
-        peak = max(peak, tree_rss_bytes(ps))
-        time.sleep(0.05)
+    code, out_text, err_text, peak = run_with_peak_rss(argv, env=env, cwd=job.parent)
     wall = time.perf_counter() - started
     result = {"key": key, "layout": layout, "wall_s": wall, "x_real_time": minutes * 60 / wall, "peak_rss_mb": peak / 2 ** 20,
-              "exit": process.returncode, "stages": render_stages(out)}
-    if process.returncode != 0:
-        lines = [ln for ln in (captured.get("err") or captured.get("out") or "").strip().splitlines() if ln.strip()]
+              "exit": code, "stages": render_stages(out)}
+    if code != 0:
+        lines = [ln for ln in (err_text or out_text).strip().splitlines() if ln.strip()]
         result["error"] = " ".join(lines[-3:])[-400:]
     return result
 

@@ -87,3 +87,27 @@ def tree_rss_bytes(process: Any) -> int:
         except psutil.Error:
             pass  # ended between the listing and the reading
     return total
+
+
+def run_with_peak_rss(argv: list[str], *, env: dict[str, str], cwd: Path) -> tuple[int, str, str, int]:
+    """Run `argv` to its end, its output drained by a thread while the main thread samples
+    the process tree's resident memory every 50 ms: (exit code, stdout, stderr, peak bytes)."""
+    import subprocess
+    import threading
+
+    import psutil
+
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    watched = psutil.Process(process.pid)
+    captured: dict[str, str] = {}
+
+    def drain() -> None:
+        captured["out"], captured["err"] = process.communicate()
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    peak = 0
+    while reader.is_alive():
+        peak = max(peak, tree_rss_bytes(watched))
+        reader.join(0.05)
+    return process.returncode, captured.get("out", ""), captured.get("err", ""), peak
