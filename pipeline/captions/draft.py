@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline.captions.read import Caption
 from pipeline.captions.recognize import Recognizer
-from pipeline.captions.segment import build_captions
+from pipeline.captions.segment import build_captions, snap_word_starts
 from pipeline.captions.settings import CaptionSettings
 from pipeline.captions.write import format_srt, format_vtt
 from pipeline.errors import InputError, OutputError
@@ -42,7 +42,10 @@ def draft_paths(video: Path, language: str) -> tuple[Path, Path]:
 def transcribe_draft(video: Path, settings: CaptionSettings, recognizer: Recognizer, *,
                      vocabulary: Sequence[str] = (), programme_s: float | None = None) -> tuple[list[Caption], int]:
     """The draft captions of `video`'s speech and how many words were heard (no captions
-    when none were). `programme_s`: the programme's length (probed when not given)."""
+    when none were). `programme_s`: the programme's length (probed when not given).
+
+    The words' starts are snapped to the onsets the caption check measures, so a draft
+    is in sync by the same measure it will be checked by."""
     if programme_s is None:
         from pipeline.probe import probe
 
@@ -51,6 +54,9 @@ def transcribe_draft(video: Path, settings: CaptionSettings, recognizer: Recogni
     words = recognizer.transcribe(video, language=settings.language, vocabulary=names)
     if not words:
         return [], 0
+    from pipeline.captions.speech import measure_speech_spans
+
+    words = snap_word_starts(words, measure_speech_spans(video))
     return build_captions(words, settings, programme_s=programme_s, vocabulary=names), len(words)
 
 

@@ -9,6 +9,10 @@ Lines are balanced (the break that makes the longer line shortest, after punctua
 when that costs nothing). Each caption then stays on screen long enough to be read
 (`min_duration_s`, and its characters at `max_chars_per_s`) when the programme's end
 leaves room, holding the next caption back by at most 0.8 of the onset tolerance.
+
+A recognizer's word times are coarse where speech follows silence (whisper stretches the
+first word of a passage back into the pause before it, by up to a second), so a word that
+starts in silence and has a detected speech onset inside it is moved to that onset first.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pipeline.captions.read import Caption
 from pipeline.captions.settings import CaptionSettings
+
+if TYPE_CHECKING:  # the detector pulls in numpy; this pure module needs only its type
+    from pipeline.captions.speech import Span
 
 SENTENCE_END = (".", "?", "!", "…")
 PHRASE_END = (",", ";", ":", "—", "–")
@@ -53,6 +61,17 @@ def join_names(words: Sequence[Word], vocabulary: Sequence[str]) -> list[Word]:
         else:
             out.append(words[index])
             index += 1
+    return out
+
+
+def snap_word_starts(words: Sequence[Word], speech: Sequence[Span]) -> list[Word]:
+    """`words`, each one that starts outside every speech span but has a span's onset
+    inside it starting at that onset instead (`speech` sorted, as the detector gives it)."""
+    out: list[Word] = []
+    for word in words:
+        in_speech = any(start_s <= word.start_s < end_s for start_s, end_s in speech)
+        onset_s = next((start_s for start_s, _ in speech if word.start_s < start_s < word.end_s), None)
+        out.append(Word(word.text, onset_s, word.end_s) if not in_speech and onset_s is not None else word)
     return out
 
 

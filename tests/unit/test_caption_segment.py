@@ -4,7 +4,7 @@ names from the vocabulary never split, and every caption within the caption rule
 from __future__ import annotations
 
 from pipeline.captions.rules import check_captions
-from pipeline.captions.segment import Word, build_captions, join_names, wrap_lines
+from pipeline.captions.segment import Word, build_captions, join_names, snap_word_starts, wrap_lines
 from pipeline.captions.settings import CaptionSettings
 
 RULES = CaptionSettings()
@@ -77,3 +77,18 @@ def test_a_short_caption_holds_the_next_back_at_most_within_the_onset_tolerance(
     first, second = build_captions(words, RULES, programme_s=10)
     # "Hi." wants 1 s (to 2.0); the next may wait 0.8 x 0.5 s = 0.4 s, to 1.9
     assert (first.end_s, second.start_s, second.end_s) == (1.9, 1.9, 2.9)
+
+
+def test_a_word_stretched_back_into_silence_starts_at_the_speech_onset_inside_it() -> None:
+    # whisper's first word of a passage began 0.56 s before the voice did (seen on JFK's
+    # sentence after a 2 s intro card): the caption check measured it out of sync
+    words = [Word("And", 1.76, 2.52), Word("so", 2.52, 2.84), Word("ask", 4.58, 5.72)]
+    snapped = snap_word_starts(words, [(2.32, 4.4), (5.32, 6.6)])
+    assert snapped == [Word("And", 2.32, 2.52), Word("so", 2.52, 2.84), Word("ask", 5.32, 5.72)]
+
+
+def test_words_already_in_speech_or_with_no_onset_inside_keep_their_times() -> None:
+    words = [Word("in", 1.0, 1.4), Word("none", 3.0, 3.5), Word("edge", 4.0, 4.2)]
+    # "edge" ends exactly where the next speech begins: no onset lies inside it
+    assert snap_word_starts(words, [(0.9, 2.0), (4.2, 5.0)]) == words
+    assert snap_word_starts(words, []) == words
