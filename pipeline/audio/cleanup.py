@@ -12,6 +12,7 @@ graph. Each stage records why it is on or off for the render report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pipeline.audio.analysis import AudioAnalysis
 from pipeline.audio.noise_bands import BandWeights
@@ -46,9 +47,11 @@ class EnhanceSettings:
     strength: float
     attenuation_limit_db: float
     band_weights: BandWeights | None = None
+    stereo: Literal["mid", "channels"] = "mid"
 
     def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"strength": self.strength, "attenuation_limit_db": self.attenuation_limit_db}
+        data: dict[str, object] = {"strength": self.strength, "attenuation_limit_db": self.attenuation_limit_db,
+                                   "stereo": self.stereo}
         if self.band_weights is not None:
             data["input_kept_in"] = self.band_weights.summary()
             data["bands"] = self.band_weights.to_dict()
@@ -123,7 +126,8 @@ def noise_stage(settings: AudioSettings, analysis: AudioAnalysis) -> Stage:
     # Where a band's speech stands far above its noise the enhancer has nothing to remove
     # and only takes speech away (rumble, hum, band-limited voices): the input is kept there.
     bands = analysis.noise_bands if analysis.noise_bands is not None and not analysis.noise_bands.all_wet else None
-    enhance = EnhanceSettings(settings.noise_reduction_strength, settings.noise_reduction_max_db, bands)
+    enhance = EnhanceSettings(settings.noise_reduction_strength, settings.noise_reduction_max_db, bands,
+                              settings.noise_reduction_stereo)
     limit = "no limit" if settings.noise_reduction_max_db >= 100 else f"at most {settings.noise_reduction_max_db:g} dB"
     kept = "" if bands is None else f"; input kept where the speech is far above the noise: {bands.summary()}"
     return Stage(

@@ -119,35 +119,58 @@ def test_the_enhancer_refuses_a_wrong_layout() -> None:
         SpeechEnhancer(1, strength=1.5)
 
 
-@pytest.mark.parametrize(("rate_hz", "layout"), [(44_100, "mono"), (48_000, "stereo"), (44_100, "dual-mono")])
-def test_render_enhances_any_rate_and_layout_and_keeps_the_length(tmp_path: Path, rate_hz: int, layout: str) -> None:
+# (rate, layout, noise_reduction_stereo, channels enhanced)
+LAYOUTS = [
+    (44_100, "mono", "mid", 1),
+    (48_000, "stereo", "mid", 1),  # stereo speech: its mid, once
+    (48_000, "stereo", "channels", 2),
+    (44_100, "dual-mono", "mid", 1),
+    (44_100, "dual-mono", "channels", 1),  # identical channels are one channel whatever is asked
+    (48_000, "out-of-phase", "mid", 2),  # the mid would cancel the voice
+]
+
+
+@pytest.mark.parametrize(("rate_hz", "layout", "stereo", "enhanced_channels"), LAYOUTS)
+def test_render_enhances_any_rate_and_layout_and_keeps_the_length(
+    tmp_path: Path, rate_hz: int, layout: str, stereo: str, enhanced_channels: int,
+) -> None:
     rng = np.random.default_rng(rate_hz)
     length = int(3.3 * rate_hz) + 13  # not a whole number of frames at either rate
     speech = np.zeros(length)
     start, end = int(1.0 * rate_hz), int(2.2 * rate_hz)
     speech[start:end] = vowel(1.2, rate_hz)[: end - start]
 
-    def channel() -> np.ndarray:
-        return (10 ** (-40 / 20) * rng.standard_normal(length) + speech).astype(np.float32)
+    def channel(sign: float = 1.0) -> np.ndarray:
+        return (10 ** (-40 / 20) * rng.standard_normal(length) + sign * speech).astype(np.float32)
 
     left = channel()
-    sound = {"mono": left, "stereo": np.stack([left, channel()], axis=1), "dual-mono": np.stack([left, left], axis=1)}
+    sound = {"mono": left, "stereo": np.stack([left, channel()], axis=1), "dual-mono": np.stack([left, left], axis=1),
+             "out-of-phase": np.stack([left, channel(-1.0)], axis=1)}
     source = tmp_path / "in.wav"
     wavfile.write(source, rate_hz, sound[layout])
     out = tmp_path / "out.m4a"
-    result = wayfinder("render", source, "-o", out)
+    (tmp_path / "job.toml").write_text(
+        f'[input]\nmain = "in.wav"\n[output]\npath = "out.m4a"\n[audio]\nnoise_reduction_stereo = "{stereo}"\n',
+        encoding="utf-8")
+    result = wayfinder("render", tmp_path / "job.toml")
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "out.m4a.wayfinder.json").read_text())
     enhancement = report["measurements"]["audio"]["enhancement"]
-    # mono and dual mono are enhanced once, then spread to the output's two channels
-    assert enhancement["channels"] == (2 if layout == "stereo" else 1)
+    # mono, dual mono and (by default) stereo speech are enhanced once, then spread to
+    # the output's two channels
+    assert enhancement["channels"] == enhanced_channels
     assert enhancement["dual_mono"] == (layout == "dual-mono")
+    assert ("out of phase" in enhancement["stereo"]) == (layout == "out-of-phase")
     assert enhancement["model_sha256"] == MODEL_SHA256
     with av.open(str(out)) as container:
         stream = container.streams.audio[0]
         assert stream.rate == 48_000 and stream.channels == 2
-        decoded = sum(frame.samples for frame in container.decode(audio=0))
-    assert abs(decoded / 48_000 - length / rate_hz) < 0.03
+        decoded = np.concatenate([frame.to_ndarray() for frame in container.decode(audio=0)], axis=1)
+    assert abs(decoded.shape[1] / 48_000 - length / rate_hz) < 0.03
+    # one enhanced channel comes out as dual mono (the AAC encoder codes it as such)
+    left_out, right_out = decoded[0].astype(np.float64), decoded[1].astype(np.float64)
+    correlation = float(np.corrcoef(left_out, right_out)[0, 1])
+    assert (correlation > 0.999) == (enhanced_channels == 1), correlation
     assert not (tmp_path / ".out.m4a.partial").exists()
 
 
