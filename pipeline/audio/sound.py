@@ -9,11 +9,8 @@ Owns the spools' format, their timing and how the enhancement is spread over the
 The timing is the source's: the decoding pass pads an audio stream that starts after the
 file's start with silence (`aresample` `first_pts=0`, as the picture keeps its own
 start), and the enhancer removes its own delay, so sample 0 is the picture's time 0.
-Stereo speech is enhanced once, as its mid (L+R)/2, unless the channels cancel in the
-mid (wired out of phase) or `noise_reduction_stereo = "channels"`: a talker is a point in
-the middle of the picture, and the enhancer removes the room and ambience that made the
-rest of the stereo image, so the mid costs the speech nothing and the enhancer half its
-time; dual mono is its own mid, bit for bit. Channels run on their own threads; long mono sound is cut
+Stereo speech is enhanced once, as its mid, when `pipeline.audio.stereo_mid` finds the
+mid sound (dual mono is its own mid, bit for bit). Channels run on their own threads; long mono sound is cut
 into time segments enhanced side by side, each state warmed up on the sound before its
 segment and the seams crossfaded. Memory is a few chunks per segment, whatever the
 duration; the disk holds the decoded, the filtered and the enhanced sound (11.5 MB a
@@ -37,6 +34,7 @@ import numpy as np
 from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import ModelInfo
+from pipeline.audio.stereo_mid import enhance_mid, read_mid, survey_channels
 from pipeline.config import AudioSettings
 from pipeline.errors import Cancelled
 from pipeline.filters import Filter
@@ -55,42 +53,6 @@ CROSSFADE_S = 0.02
 # Noisy speech loses a few dB to the enhancer (-5 dB SNR babble: about 6); a tone, music
 # or ambience loses nearly everything. Past this the enhancer is not used.
 MAX_REMOVED_DB = 15.0
-# The mid of two unrelated channels is 3 dB under their mean power (identical: 0 dB);
-# below this the channels are anti-correlated (a cable wired out of phase) and summing
-# them would cancel the voice, so they are enhanced apart.
-MID_MIN_DB = -4.0
-
-
-@dataclass(frozen=True)
-class ChannelSurvey:
-    """Powers of a two-channel sound: the channels' mean and its mid's, and whether the
-    channels are identical (sums of squares)."""
-
-    channel_power: float
-    mid_power: float
-    identical: bool
-
-    @property
-    def mid_db(self) -> float | None:
-        """The mid's power against the channels' mean, in dB (None when silent)."""
-        if self.channel_power <= 0:
-            return None
-        return 10 * math.log10(max(self.mid_power, 1e-30) / self.channel_power)
-
-
-def enhance_mid(survey: ChannelSurvey | None, stereo: str) -> tuple[bool, str]:
-    """Whether two channels are enhanced as their mid once, and why; pure."""
-    if survey is None:
-        return False, "one channel"
-    if survey.identical:
-        return True, "dual mono: enhanced once"
-    if stereo == "channels":
-        return False, "noise_reduction_stereo = \"channels\": each channel enhanced apart"
-    mid_db = survey.mid_db
-    if mid_db is not None and mid_db < MID_MIN_DB:
-        return False, (f"the channels cancel in the mid ({mid_db:.1f} dB against their mean; out of phase?): "
-                       "each enhanced apart")
-    return True, "stereo speech enhanced once as its mid (L+R)/2: dual mono out"
 
 
 @dataclass(frozen=True)
@@ -172,34 +134,16 @@ def plan_segments(total_samples: int, channels: int, cores: int, sample_rate_hz:
     return [(edges[i], edges[i + 1]) for i in range(count)]
 
 
-def survey_channels(path: Path, channels: int) -> ChannelSurvey | None:
-    """The powers of a two-channel raw float spool (None for any other layout)."""
-    if channels != 2:
-        return None
-    channel_power = mid_power = 0.0
-    identical = True
-    with path.open("rb") as stream:
-        while block := stream.read(CHUNK_SAMPLES * channels * BYTES_PER_SAMPLE):
-            frames = np.frombuffer(block, dtype="<f4").reshape(-1, channels).astype(np.float64)
-            identical = identical and bool((frames[:, 0] == frames[:, 1]).all())
-            channel_power += float(np.square(frames).sum()) / 2
-            mid_power += float(np.square(frames.mean(axis=1)).sum())
-    return ChannelSurvey(channel_power, mid_power, identical)
-
-
 def _read_frames(stream: BinaryIO, channels: int, start: int, count: int, keep: int) -> np.ndarray:
-    """`count` frames from `start`, as `keep` channels: the first ones, or the mid of all
-    when one is kept (exactly the channel itself when they are identical)."""
+    """`count` frames from `start`; only the first `keep` channels."""
     stream.seek(start * channels * BYTES_PER_SAMPLE)
     data = np.frombuffer(stream.read(count * channels * BYTES_PER_SAMPLE), dtype="<f4").reshape(-1, channels)
-    if keep == 1 and channels > 1:
-        return data.mean(axis=1, keepdims=True, dtype=np.float32)
     return data[:, :keep]
 
 
 def _enhance_segment(
     decoded: Path, decoded_channels: int, channels: int, total: int, segment: tuple[int, int],
-    enhance: EnhanceSettings, out_path: Path, stop: threading.Event | None = None,
+    enhance: EnhanceSettings, out_path: Path, stop: threading.Event | None = None, lag_samples: int = 0,
 ) -> tuple[np.ndarray, ModelInfo, float, float]:
     """Enhance `segment` of the decoded sound into the same place of `out_path`. The state
     starts WARM_UP_S early (its running normalization and recurrent state settle) and reads
@@ -237,7 +181,10 @@ def _enhance_segment(
                 if stop is not None and stop.is_set():
                     raise Cancelled("speech enhancement cancelled", file=decoded)
                 count = min(CHUNK_SAMPLES, read_end - chunk_start)
-                block = _read_frames(source, decoded_channels, chunk_start, count, channels)
+                if channels == 1 and decoded_channels == 2:
+                    block = read_mid(source, total, chunk_start, count, lag_samples)
+                else:
+                    block = _read_frames(source, decoded_channels, chunk_start, count, channels)
                 own = block[max(0, start - chunk_start): max(0, end - chunk_start)]
                 energy_in += float(np.square(own, dtype=np.float64).sum())
                 place(enhancer.process(block))
@@ -268,7 +215,7 @@ def run_enhanced_sound(
         if filters:
             _filter_to(raw, filters, decoded, duration_s, stop)
         total = decoded.stat().st_size // (BYTES_PER_SAMPLE * decoded_channels)
-        survey = survey_channels(decoded, decoded_channels)
+        survey = survey_channels(decoded, decoded_channels, settings.sample_rate_hz)
         as_mid, stereo_reason = enhance_mid(survey, enhance.stereo)
         channels = 1 if as_mid else decoded_channels
         dual_mono = survey is not None and survey.identical
@@ -278,7 +225,8 @@ def run_enhanced_sound(
         with ThreadPoolExecutor(max_workers=len(segments)) as pool:
             results = list(pool.map(
                 in_this_context(lambda segment: _enhance_segment(
-                    decoded, decoded_channels, channels, total, segment, enhance, spool_path, stop
+                    decoded, decoded_channels, channels, total, segment, enhance, spool_path, stop,
+                    survey.lag_samples if survey is not None else 0,
                 )),
                 segments,
             ))

@@ -127,6 +127,7 @@ LAYOUTS = [
     (44_100, "dual-mono", "mid", 1),
     (44_100, "dual-mono", "channels", 1),  # identical channels are one channel whatever is asked
     (48_000, "out-of-phase", "mid", 2),  # the mid would cancel the voice
+    (48_000, "spaced", "mid", 1),  # lined up first: summed as they are, a notch at 2.2 kHz
 ]
 
 
@@ -145,7 +146,8 @@ def test_render_enhances_any_rate_and_layout_and_keeps_the_length(
 
     left = channel()
     sound = {"mono": left, "stereo": np.stack([left, channel()], axis=1), "dual-mono": np.stack([left, left], axis=1),
-             "out-of-phase": np.stack([left, channel(-1.0)], axis=1)}
+             "out-of-phase": np.stack([left, channel(-1.0)], axis=1),
+             "spaced": np.stack([left, np.roll(channel(), 11)], axis=1)}
     source = tmp_path / "in.wav"
     wavfile.write(source, rate_hz, sound[layout])
     out = tmp_path / "out.m4a"
@@ -161,6 +163,7 @@ def test_render_enhances_any_rate_and_layout_and_keeps_the_length(
     assert enhancement["channels"] == enhanced_channels
     assert enhancement["dual_mono"] == (layout == "dual-mono")
     assert ("out of phase" in enhancement["stereo"]) == (layout == "out-of-phase")
+    assert ("lined up 11 samples" in enhancement["stereo"]) == (layout == "spaced")
     assert enhancement["model_sha256"] == MODEL_SHA256
     with av.open(str(out)) as container:
         stream = container.streams.audio[0]
