@@ -43,9 +43,12 @@ BAND_CENTRES_HZ = tuple(1000.0 * 2 ** (k / 3) for k in range(-7, 9))  # 198 Hz .
 # Bands this far under the strongest carry too little to judge (band-limited sound).
 BAND_FLOOR_DB = -50.0
 MAX_LAG_S = 0.0015  # 50 cm of path: any spaced pair a producer would call stereo
-# Lined up only when the channels are this correlated at the lag (over the speech range):
-# unrelated channels (two lavs on two talkers) stay as they are.
-MIN_LAG_CORRELATION = 0.3
+# The file is lined up when its channels are this correlated at the lag over the speech
+# range (speech in noise at -5 dB SNR still reaches 0.2; unrelated channels about 0, and
+# two lavs hear each other's talker over 1.5 ms late, outside the search); a second's own
+# lag counts only when it is this sure.
+MIN_LAG_CORRELATION = 0.15
+MIN_WINDOW_CORRELATION = 0.3
 # Each second's own lag is found too: more than 2 samples from the file's lag puts a notch
 # under 12 kHz (3 samples: 8 kHz, -8 dB at 6 kHz), so a talker moving across a spaced pair
 # (the lag changes) is refused when more than a tenth of the correlated seconds moved.
@@ -173,7 +176,7 @@ class _Accumulator:
         lag, correlation = _lag_and_correlation(
             (left * np.conj(right)).sum(axis=0), np.square(np.abs(left)).sum(axis=0),
             np.square(np.abs(right)).sum(axis=0), *self.speech_bins, self.most)
-        if correlation >= MIN_LAG_CORRELATION:
+        if correlation >= MIN_WINDOW_CORRELATION:
             self.window_lags.append(lag)
 
     def _mid_spectrum(self, lag: int) -> np.ndarray:
