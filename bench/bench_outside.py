@@ -63,7 +63,8 @@ class Ledger:
             self.depth -= 1
             self.rows[index] = (self.depth, label, cpu_s() - started_cpu, time.monotonic() - started_wall)
 
-    def wrap(self, module, name: str, label: str, *, skip_threads: tuple[str, ...] = ("calibration", "ThreadPool")) -> None:
+    def wrap(self, module, name: str, label: str, *,
+             skip_threads: tuple[str, ...] = ("calibration", "ThreadPool")) -> None:
         original = getattr(module, name)
 
         def wrapped(*args, **kwargs):
@@ -80,7 +81,8 @@ def profile_job(job_path: Path, ledger: Ledger) -> None:
     from pipeline import config, render, sound_stage
     from pipeline.audio import prepare, sound, verify
     from pipeline.media import run_ffmpeg
-    from pipeline.plan import build_picture_plan, build_render_plan, build_video_mode, sound_path_for, build_sound_track_args
+    from pipeline.plan import (build_picture_plan, build_render_plan, build_sound_track_args, build_video_mode,
+                               sound_path_for)
     from pipeline.state import sha256_of_file
     from pipeline.video import prepare as video_prepare
 
@@ -126,6 +128,8 @@ def profile_here(job_paths: list[str]) -> list[tuple[int, str, float, float]]:
     ledger = Ledger()
     started = cpu_s()
     import pipeline.cli.app  # noqa: F401  what `wayfinder` imports before any command
+
+    del pipeline
     ledger.rows.append((0, "imports: CLI (typer, pipeline.cli.app)", cpu_s() - started, 0.0))
     for label, module in (("imports: render engine (pipeline.render)", "pipeline.render"),
                           ("imports: sound engine (pipeline.audio.prepare: scipy)", "pipeline.audio.prepare"),
@@ -170,7 +174,7 @@ def main() -> None:
                 runs[label].append(rows)
                 loads[label].append(load)
         print(f"\n{job_path}: load before each run: this {loads['this']}, base {loads['base']}")
-        print(f"| step | CPU s this | CPU s base |\n|---|---:|---:|")
+        print("| step | CPU s this | CPU s base |\n|---|---:|---:|")
         labels = [(depth, label) for depth, label, _, _ in runs["this"][0]]
         for depth, label in labels:
             def median(which: str) -> str:

@@ -163,7 +163,8 @@ class ShotPixels:
     @classmethod
     def of(cls, pixels: np.ndarray) -> ShotPixels:
         chroma = log_chroma(pixels)
-        return cls(pixels, pixels @ LUMA_WEIGHTS, np.ascontiguousarray(chroma[:, 0]), np.ascontiguousarray(chroma[:, 1]))
+        red_green, blue_green = np.ascontiguousarray(chroma[:, 0]), np.ascontiguousarray(chroma[:, 1])
+        return cls(pixels, pixels @ LUMA_WEIGHTS, red_green, blue_green)
 
     def near(self, light: np.ndarray, radius: float) -> np.ndarray:
         """Whether each pixel lies within `radius` (log chroma) of `light`'s chroma."""

@@ -211,8 +211,10 @@ def test_scores_from_the_shots_log_chroma_equal_the_direct_definition() -> None:
     luma = pixels @ LUMA_WEIGHTS
     for radius in (0.04, 0.06, 0.10):
         direct = np.hypot(*log_chroma(pixels / light).T) < radius
-        assert neutral_share(ShotPixels.of(pixels), light, radius) == pytest.approx(luma[direct].sum() / luma.sum(), abs=1e-12)
+        expected = luma[direct].sum() / luma.sum()
+        assert neutral_share(ShotPixels.of(pixels), light, radius) == pytest.approx(expected, abs=1e-12)
     refined, share = achromatic_refine(ShotPixels.of(pixels), light)
     near = np.hypot(*(log_chroma(pixels) - log_chroma(refined)).T) < 0.10
-    assert share > 0.3 and np.allclose(refined / refined[1], kelvin_to_rgb(3400.0) / kelvin_to_rgb(3400.0)[1], atol=0.01)
+    cast = kelvin_to_rgb(3400.0)
+    assert share > 0.3 and np.allclose(refined / refined[1], cast / cast[1], atol=0.01)
     assert near.sum() >= 8_000
