@@ -8,7 +8,7 @@ before the enhancer, the enhancer, the measuring pass, the limiter's calibration
 track encode, the check of the encoded track), the picture encode, the mux, the check of
 the output and its hash.
 
-    .venv/bin/python bench/bench_outside.py JOB.toml [JOB.toml ...]
+    .venv/bin/python bench/bench_outside.py [JOB.toml ...]   (none: bench_speed.py's 8 s edit)
     .venv/bin/python bench/bench_outside.py --base /work/main --repeat 2 JOB.toml [...]
 
 Prints one table per job (CPU s, wall s, per step, nested steps indented). The
@@ -142,6 +142,15 @@ def profile_here(job_paths: list[str]) -> list[tuple[int, str, float, float]]:
     return ledger.rows
 
 
+def default_job() -> Path:
+    """bench_speed.py's edit of its 8 s clip at `youtube-draft` (its media made if missing)."""
+    sys.path.insert(0, str(HERE))
+    from bench_speed import OUT, make_media, write_job
+
+    main_path, inset = make_media(8)
+    return write_job("youtube-draft", main_path, inset, OUT / "outside-8s.mp4", "outside-8s")
+
+
 def run_child(code: Path, job_path: str) -> tuple[float, list[tuple[int, str, float, float]]]:
     load = os.getloadavg()[0]
     env = {**os.environ, "PYTHONPATH": str(code), "OPENBLAS_NUM_THREADS": "1"}
@@ -155,6 +164,8 @@ def main() -> None:
     if args[:1] == ["--json"]:
         print(json.dumps(profile_here(args[1:])))
         return
+    if not args:  # as bench/run_all.py runs it: bench_speed.py's 8 s edit
+        args = [str(default_job())]
     if args[:1] != ["--base"]:
         rows = profile_here(args)
         print(f"{'step':<62} {'CPU s':>8} {'wall s':>8}")
