@@ -146,6 +146,8 @@ def main() -> None:
     parser.add_argument("--presets", default="youtube-draft,youtube")
     parser.add_argument("--no-batch", action="store_true")
     parser.add_argument("--only-batch", action="store_true")
+    parser.add_argument("--section", default=SECTION,
+                        help="the heading whose section of bench/RESULTS.md the table replaces (e.g. a subsection)")
     parser.add_argument("--base", type=Path, default=None,
                         help="another checkout (e.g. main's worktree): its render runs beside this one's in each cell")
     options = parser.parse_args()
@@ -192,14 +194,16 @@ def main() -> None:
             "and single runs carry several percent of noise.")
     if rows:
         tail = f" --lengths {options.lengths} --presets {options.presets}" + (f" --base {options.base}" if options.base else "")
-        write_section(SECTION, "\n".join(speed_lines(rows, head, tail)) + "\n")
+        if options.section != SECTION:
+            tail += f" --section '{options.section}'"
+        write_section(options.section, "\n".join(speed_lines(rows, head, tail, options.section)) + "\n")
     if batch_rows:
         write_section(BATCH_SECTION, "\n".join(batch_lines(batch_rows, head)) + "\n")
 
 
-def speed_lines(rows: list, head: str, command_tail: str = "") -> list[str]:
+def speed_lines(rows: list, head: str, command_tail: str = "", title: str = SECTION) -> list[str]:
     lines = [
-        SECTION, "",
+        title, "",
         head, "",
         f"Command: `.venv/bin/python bench/bench_speed.py --no-batch{command_tail}`", "",
         "Edit: 1080p30 main (sample walkthrough, cut/looped), 640x360 inset from 1 s (ducked), auto light, "

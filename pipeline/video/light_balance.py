@@ -147,26 +147,50 @@ def white_patch(pixels: np.ndarray) -> np.ndarray:
     return _normalized(pixels[bright].mean(axis=0))
 
 
-def neutral_share(pixels: np.ndarray, light: np.ndarray, radius: float = NEUTRAL_RADIUS) -> float:
+@dataclass(frozen=True)
+class ShotPixels:
+    """A shot's usable pixels with their luma and log chroma, computed once: each
+    estimate's score and the refinement measure distances in log chroma, and removing a
+    light is a shift there (log(R/L_R / (G/L_G)) = log(R/G) - log(L_R/L_G)). The two
+    chroma axes are kept as contiguous rows, which numpy reads several times faster than
+    the columns of an (n, 2) array."""
+
+    rgb: np.ndarray
+    luma: np.ndarray
+    red_green: np.ndarray  # log(R/G) per pixel
+    blue_green: np.ndarray  # log(B/G) per pixel
+
+    @classmethod
+    def of(cls, pixels: np.ndarray) -> ShotPixels:
+        chroma = log_chroma(pixels)
+        red_green, blue_green = np.ascontiguousarray(chroma[:, 0]), np.ascontiguousarray(chroma[:, 1])
+        return cls(pixels, pixels @ LUMA_WEIGHTS, red_green, blue_green)
+
+    def near(self, light: np.ndarray, radius: float) -> np.ndarray:
+        """Whether each pixel lies within `radius` (log chroma) of `light`'s chroma."""
+        red_green, blue_green = log_chroma(light)
+        return np.square(self.red_green - red_green) + np.square(self.blue_green - blue_green) < radius * radius
+
+
+def neutral_share(pixels: np.ndarray | ShotPixels, light: np.ndarray, radius: float = NEUTRAL_RADIUS) -> float:
     """Luma-weighted share of `pixels` that are neutral once `light` is removed."""
-    distance = np.hypot(*(log_chroma(pixels / light)).T)
-    luma = pixels @ LUMA_WEIGHTS
-    return float(luma[distance < radius].sum() / luma.sum())
+    shot = pixels if isinstance(pixels, ShotPixels) else ShotPixels.of(pixels)
+    return float(shot.luma[shot.near(light, radius)].sum() / shot.luma.sum())
 
 
-def achromatic_refine(pixels: np.ndarray, light: np.ndarray) -> tuple[np.ndarray, float]:
+def achromatic_refine(pixels: np.ndarray | ShotPixels, light: np.ndarray) -> tuple[np.ndarray, float]:
     """The light of the pixels that are near neutral under `light` (narrowing onto them),
     and their luma-weighted share of the picture."""
-    luma = pixels @ LUMA_WEIGHTS
-    chroma = log_chroma(pixels)
+    shot = pixels if isinstance(pixels, ShotPixels) else ShotPixels.of(pixels)
     share = 0.0
     for radius in REFINE_RADII:
-        near = np.hypot(*(chroma - log_chroma(light)).T) < radius
-        if near.sum() < MIN_REFINE_PIXELS:
+        near = shot.near(light, radius)
+        if np.count_nonzero(near) < MIN_REFINE_PIXELS:
             break
+        luma = shot.luma[near]
         # Luma-weighted mean of RGB: brighter pixels have less noise in their colour.
-        light = _normalized((pixels[near] * luma[near, None]).sum(axis=0))
-        share = float(luma[near].sum() / luma.sum())
+        light = _normalized(luma @ shot.rgb[near])
+        share = float(luma.sum() / shot.luma.sum())
     return light, share
 
 
@@ -255,17 +279,18 @@ def estimate_balance(images: Sequence[np.ndarray]) -> Balance:
     edge = grey_edge([image.astype(np.float64) for image in images])
     if edge is not None:
         candidates["grey_edge"] = edge
+    shot = ShotPixels.of(pixels)
     estimates = []
     for name, light in candidates.items():
-        fit, plausible = neutral_share(pixels, light), plausibility(light)
+        fit, plausible = neutral_share(shot, light), plausibility(light)
         estimates.append(Estimate(name, light, fit, plausible, (fit ** SCORE_POWER) * plausible))
     total = sum(e.weight for e in estimates)
     if total <= 1e-9:
         return Balance(np.ones(3), 0.0, tuple(estimates), 0.0)
     estimates = [Estimate(e.name, e.light, e.fit, e.plausible, e.weight / total) for e in estimates]
     combined = _normalized(np.exp(sum(e.weight * np.log(e.light) for e in estimates)))
-    refined, share = achromatic_refine(pixels, combined)
+    refined, share = achromatic_refine(shot, combined)
     light = keep_plausible(refined if share > 0 else combined)
-    share = neutral_share(pixels, light)
+    share = neutral_share(shot, light)
     amount = min(1.0, share / NEUTRAL_SHARE_FOR_FULL_TRUST)
     return Balance(light=light, amount=amount, estimates=tuple(estimates), neutral_share=share)

@@ -197,3 +197,24 @@ def test_a_long_shot_is_judged_on_a_bounded_spread_of_its_samples() -> None:
     correction, report = light.plan_shot(many, LightSettings(mode="auto"))
     assert report["samples"] == light.MAX_SAMPLES_PER_SHOT and report["samples_in_shot"] == len(many)
     assert correction.gain == pytest.approx(plan_one(dark)[0].gain, rel=0.01)
+
+
+def test_scores_from_the_shots_log_chroma_equal_the_direct_definition() -> None:
+    """The scores are computed on the shot's log chroma once (removing a light is a shift
+    there): the same numbers as removing the light from each pixel, then measuring."""
+    from pipeline.video.light_balance import LUMA_WEIGHTS, ShotPixels, achromatic_refine, log_chroma, neutral_share
+
+    rng = np.random.default_rng(7)
+    pixels = rng.uniform(0.07, 0.97, (20_000, 3)) * kelvin_to_rgb(3400.0) / kelvin_to_rgb(3400.0).max()
+    pixels[:8_000] = rng.uniform(0.1, 0.9, (8_000, 1)) * kelvin_to_rgb(3400.0) / 1.3  # a grey wall under the light
+    light = kelvin_to_rgb(3300.0)
+    luma = pixels @ LUMA_WEIGHTS
+    for radius in (0.04, 0.06, 0.10):
+        direct = np.hypot(*log_chroma(pixels / light).T) < radius
+        expected = luma[direct].sum() / luma.sum()
+        assert neutral_share(ShotPixels.of(pixels), light, radius) == pytest.approx(expected, abs=1e-12)
+    refined, share = achromatic_refine(ShotPixels.of(pixels), light)
+    near = np.hypot(*(log_chroma(pixels) - log_chroma(refined)).T) < 0.10
+    cast = kelvin_to_rgb(3400.0)
+    assert share > 0.3 and np.allclose(refined / refined[1], cast / cast[1], atol=0.01)
+    assert near.sum() >= 8_000
