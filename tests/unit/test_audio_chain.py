@@ -82,8 +82,10 @@ def analysis(noise_floor_dbfs: float | None, hum: HumFinding = HumFinding(None))
 def test_stages_follow_settings_and_analysis() -> None:
     settings = AudioSettings()
     stages = build_cleanup_stages(settings, analysis(-45.0))
-    assert [s.name for s in stages] == ["high-pass", "hum removal", "speech enhancement", "speech leveler"]
-    assert [s.enabled for s in stages] == [True, False, True, False]  # no hum; leveler off by default
+    assert [s.name for s in stages] == [
+        "de-reverberation", "high-pass", "hum removal", "speech enhancement", "speech leveler"]
+    # reverberation not measured; no hum; leveler off by default
+    assert [s.enabled for s in stages] == [False, True, False, True, False]
     assert enhancer_settings(stages) == EnhanceSettings(strength=1.0, attenuation_limit_db=100.0)
     # the enhancer is not an ffmpeg filter: the high-pass runs before it, nothing after
     assert split_at_enhancer(stages) == ([("highpass", {"f": 80.0, "poles": 2})], [])
@@ -94,7 +96,7 @@ def test_stages_follow_settings_and_analysis() -> None:
     assert enhancer_settings(leveled) == EnhanceSettings(strength=0.5, attenuation_limit_db=100.0)
 
     quiet_room = build_cleanup_stages(settings, analysis(-90.0))
-    assert not quiet_room[2].enabled and "below -70" in quiet_room[2].reason
+    assert not quiet_room[3].enabled and "below -70" in quiet_room[3].reason
     assert enhancer_settings(quiet_room) is None
     # with the enhancer off every filter runs in the render graph, in order
     assert split_at_enhancer(quiet_room) == (stage_filters(quiet_room), [])
@@ -106,11 +108,12 @@ def test_stages_follow_settings_and_analysis() -> None:
 def test_clean_speech_and_music_skip_the_enhancer() -> None:
     # speech 50 dB over a -70 dBFS floor: clean, left untouched
     clean = AudioAnalysis(measure_array(np.zeros((RATE, 2)), RATE), NoiseEstimate(-69.0, -19.0), HumFinding(None))
-    stage = build_cleanup_stages(AudioSettings(), clean)[2]
+    stage = build_cleanup_stages(AudioSettings(), clean)[3]
     assert not stage.enabled and "clean" in stage.reason
     music = build_cleanup_stages(AudioSettings(content="music", leveler=True), analysis(-45.0))
-    assert not music[2].enabled and "music" in music[2].reason
+    assert not music[0].enabled and "music" in music[0].reason
     assert not music[3].enabled and "music" in music[3].reason
+    assert not music[4].enabled and "music" in music[4].reason
 
 
 def test_plain_gain_when_the_peak_allows() -> None:
