@@ -196,13 +196,18 @@ def prepare_audio(
     # The input's audio is decoded once, here; everything after reads the spool.
     decoded = decode_sound(path, stream.index, stream.channels, settings,
                            spool_path=work_dir / "decoded-sound.f32", duration_s=duration_s, stop=stop)
-    analysis = analyse_chunks(iter_spool_chunks(decoded), decoded.sample_rate_hz, decoded.channels,
-                              hum_min_prominence_db=settings.hum_min_prominence_db, file=path)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reverb") as pool:
+        # The reverberation detector reads its own sample of the spool on the other core
+        # while the analysis reads all of it (its FFTs and solves release the GIL).
+        reverb = (pool.submit(in_this_context(detect_spool_reverb), decoded)
+                  if settings.dereverb and settings.content == "speech" else None)
+        analysis = analyse_chunks(iter_spool_chunks(decoded), decoded.sample_rate_hz, decoded.channels,
+                                  hum_min_prominence_db=settings.hum_min_prominence_db, file=path)
+        if reverb is not None:
+            analysis = dataclasses.replace(analysis, reverb=reverb.result())
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
         plan_gain(settings, None, None, file=str(path))
-    if settings.dereverb and settings.content == "speech":
-        analysis = dataclasses.replace(analysis, reverb=detect_spool_reverb(decoded))
     stages = tuple(build_cleanup_stages(settings, analysis))
     dereverb: dict[str, object] | None = None
     wpe = dereverb_settings(list(stages))
