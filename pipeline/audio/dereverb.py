@@ -22,8 +22,11 @@ centred on the hops they finish, and samples are emitted once every frame coveri
 been added (the stream owes up to one window plus its margin, given back by `flush`).
 
 Tuned at 48 kHz: 2048-sample frames, hop 512, 10 taps, delay 3, 3 iterations (see
-bench/RESULTS.md "Speech de-reverberation"). `reverb_removed_db` is the same algorithm as
-a detector: run on a sample of the sound, how much energy WPE takes away.
+bench/RESULTS.md "Speech de-reverberation"). Only bins under `max_hz` are filtered. The
+detector (`pipeline.audio.reverb`) runs the same algorithm on a sample of the sound.
+Our own code rather than nara-wpe (MIT): the same algorithm (its `wpe_v7` with full
+statistics) scores the same on the bench, and the streaming, the bin limit and the
+memory bound are ours anyway.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class WpeSettings:
                 "max_hz": self.max_hz}
 
 
-def settings_for_rate(sample_rate_hz: int, **overrides: int) -> WpeSettings:
+def settings_for_rate(sample_rate_hz: int, **overrides: float) -> WpeSettings:
     """The 48 kHz settings scaled to another rate (same durations in frames and seconds)."""
     scale = sample_rate_hz / 48_000
     size = 1 << max(6, round(math.log2(2048 * scale)))

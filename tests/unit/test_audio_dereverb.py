@@ -175,3 +175,20 @@ def test_the_detector_reads_a_bounded_sample() -> None:
 def test_settings_scale_with_the_rate(rate: int) -> None:
     s = settings_for_rate(rate)
     assert s.fft_size == 2048 and s.hop == 512 and s.max_bin == pytest.approx(8000 * 2048 / rate, abs=2)
+
+
+def test_the_spool_pass_keeps_length_layout_and_each_channel(tmp_path) -> None:
+    """The render's pass: a stereo spool of an odd length, its channels each on their own
+    engine (and thread), comes out as the block logic makes each channel, sample for sample."""
+    from pipeline.audio.sound import SoundSpool, run_dereverbed_sound
+
+    _, wet = reverberant(2.5)
+    left, right = wet[:39_999], 0.3 * wet[::-1][:39_999]
+    source = SoundSpool(tmp_path / "in.f32", 2, RATE)
+    source.path.write_bytes(np.stack([left, right], axis=1).astype("<f4").tobytes())
+    spool, report = run_dereverbed_sound(source, SMALL, spool_path=tmp_path / "out.f32")
+    out = np.frombuffer(spool.path.read_bytes(), dtype="<f4").reshape(-1, 2)
+    assert out.shape == (39_999, 2) and spool.channels == 2
+    for column, channel in enumerate((left, right)):
+        np.testing.assert_allclose(out[:, column], dereverb_array(channel.astype(np.float32), SMALL), atol=2e-6)
+    assert report["channels"] == 2 and report["removed_db"] > 0
