@@ -106,6 +106,11 @@ def _removed_in_cells(excerpt: np.ndarray) -> tuple[float, float]:
     level = 10 * np.log10(power_in)
     floor = np.percentile(level, FLOOR_PERCENTILE, axis=1, keepdims=True)
     cells = level > floor + ABOVE_FLOOR_DB
+    # Not the excerpt's edges: the cut itself splatters (a steady tone cut off reads as a
+    # burst that WPE, having learnt the tone, "removes"), and the first frames have no past
+    # to predict from.
+    cells[:, : settings.history_frames + size // hop] = False
+    cells[:, -(size // hop + 1):] = False
     return float(power_in[cells].sum()), float(power_out[cells].sum())
 
 
