@@ -125,10 +125,13 @@ def main() -> None:
         found = measure_reverb([deg], sc.SR)
         detect_cpu.append(time.process_time() - t0)
         readings.setdefault(c.kind, []).append((c.name, found.removed_db if found.removed_db is not None else math.nan))
-    detector = ["| kind | files | WPE removes, dB (min..max) | on at >= %g dB |" % REVERBERANT_DB, "|---|---:|---|---:|"]
+    detector = ["| kind | files | WPE removes, dB (min..max) | not measured (steady sound) | on at >= %g dB |"
+                % REVERBERANT_DB, "|---|---:|---|---:|---:|"]
     for kind, values in readings.items():
-        got = [v for _, v in values]
-        detector.append(f"| {kind} | {len(values)} | {min(got):.2f}..{max(got):.2f} | {sum(v >= REVERBERANT_DB for v in got)} |")
+        got = [v for _, v in values if not math.isnan(v)]
+        span = f"{min(got):.2f}..{max(got):.2f}" if got else "-"
+        detector.append(f"| {kind} | {len(values)} | {span} | {len(values) - len(got)} | "
+                        f"{sum(v >= REVERBERANT_DB for v in got)} |")
     print("\n".join(detector), flush=True)
 
     # 2. WPE settings, 3. with the enhancer

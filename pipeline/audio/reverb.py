@@ -4,7 +4,8 @@ The measure is de-reverberation's own: WPE (`pipeline.audio.dereverb`) is run on
 of the sound (at most `EXCERPTS` excerpts of `EXCERPT_S`, resampled to 16 kHz, statistics
 over each whole excerpt), and the energy it takes away is read in the time-frequency
 cells where the sound stands at least `ABOVE_FLOOR_DB` over that frequency's own floor
-(its 10th percentile), between 250 Hz and 8 kHz. Late reverberation is exactly what WPE
+(its 10th percentile), between 250 Hz and 8 kHz, in excerpts whose level comes and goes
+(a steady one is left out: `MIN_SPREAD_DB`). Late reverberation is exactly what WPE
 predicts from the past and takes away; dry speech keeps nearly all its energy (its
 harmonics do not last the 24 ms prediction delay), white or pink noise is not predictable,
 and a steady tone (mains hum) is predictable but sits at its own floor, so its cells are
@@ -32,15 +33,19 @@ EXCERPTS = 4
 WHOLE_UNDER_S = 30.0
 ABOVE_FLOOR_DB = 10.0
 FLOOR_PERCENTILE = 10.0
+# A sound whose frames' levels spread less than this (10th to 90th percentile) is steady:
+# a tone, hum, a fan, not speech.
+MIN_SPREAD_DB = 6.0
 LOW_HZ = 250.0
 HIGH_HZ = 8_000.0
 # Removed energy (dB, in the cells above their floor) from which the speech counts as
 # reverberant: between the dry kinds and the reverberant ones. Bench corpus: clean speech
-# 0.00-0.02, white/pink noise up to 0.04, HVAC up to 0.03, hum negative (the tone's cells
-# are not counted, the speech's lose nothing), the 10-minute speed files 0.02-0.04; reverb
-# plus noise 0.12-0.30, reverb (RT60 0.4-0.6 s) 0.40-0.64. Babble reads 0.00-0.32 (it is
-# made of voices in rooms); WPE there gains a little (+0.005 STOI, +0.02 DNSMOS), so
-# reading it as reverberant costs nothing.
+# 0.00-0.02, white/pink noise up to 0.03 (three at 0 dB SNR too steady to measure), HVAC
+# up to 0.03, hum up to 0.04 or negative (the tone's cells are not counted, the speech's
+# lose nothing), the 10-minute speed files 0.02-0.04; reverb plus noise 0.12-0.30, reverb
+# (RT60 0.4-0.6 s) 0.40-0.64. Babble reads 0.00-0.32 (voices in rooms) and is read as
+# reverberant in 5 of 7 files: in the chain that gains a little STOI (+0.007) for a few
+# hundredths of DNSMOS (-0.035), and it cannot be told from reverberant speech in noise.
 REVERBERANT_DB = 0.08
 
 
@@ -60,7 +65,8 @@ class ReverbFinding:
     @property
     def reason(self) -> str:
         if self.removed_db is None:
-            return "no sound to measure the reverberation in"
+            return ("no speech to measure the reverberation in (silence, or a steady sound whose level hardly moves: "
+                    "a tone, hum, a fan)")
         verdict = "reverberant" if self.reverberant else "dry"
         return (f"{verdict}: WPE takes {self.removed_db:.2f} dB off the speech in a {self.sample_s:.0f} s sample "
                 f"(reverberant from {self.threshold_db:g} dB)")
@@ -93,16 +99,25 @@ def excerpt_spans(total_samples: int, sample_rate_hz: int) -> list[tuple[int, in
 
 def _removed_in_cells(excerpt: np.ndarray) -> tuple[float, float]:
     """(input energy, output energy) of WPE in the cells above their floor; `excerpt` is
-    mono at DETECT_RATE_HZ."""
+    mono at DETECT_RATE_HZ. (0, 0) for a steady sound."""
     settings = settings_for_rate(DETECT_RATE_HZ, block_frames=1 << 30, margin_frames=0)
-    engine = Dereverberator(1, settings)
-    out = np.concatenate([engine.process(excerpt), engine.flush()])[:, 0].astype(np.float64)
     size, hop = settings.fft_size, settings.hop
-    _, _, before = signal.stft(excerpt, DETECT_RATE_HZ, nperseg=size, noverlap=size - hop)
-    _, _, after = signal.stft(out, DETECT_RATE_HZ, nperseg=size, noverlap=size - hop)
     low, high = round(LOW_HZ * size / DETECT_RATE_HZ), round(HIGH_HZ * size / DETECT_RATE_HZ)
-    power_in = np.abs(before[low:high]) ** 2 + 1e-20
-    power_out = np.abs(after[low:high]) ** 2 + 1e-20
+
+    def cell_power(x: np.ndarray) -> np.ndarray:
+        _, _, spectra = signal.stft(x, DETECT_RATE_HZ, nperseg=size, noverlap=size - hop)
+        return np.abs(spectra[low:high]) ** 2 + 1e-20
+
+    power_in = cell_power(excerpt)
+    # Only a sound that comes and goes (speech) is measured: a steady one (a tone, hum, a
+    # fan) is predictable too, and its sidebands and coding noise (AAC) wander over their
+    # bins' floors, but its frames all stand at one level.
+    frame_level = 10 * np.log10(power_in.sum(axis=0))
+    spread_db = float(np.percentile(frame_level, 100 - FLOOR_PERCENTILE) - np.percentile(frame_level, FLOOR_PERCENTILE))
+    if spread_db < MIN_SPREAD_DB:
+        return 0.0, 0.0
+    engine = Dereverberator(1, settings)
+    power_out = cell_power(np.concatenate([engine.process(excerpt), engine.flush()])[:, 0].astype(np.float64))
     level = 10 * np.log10(power_in)
     floor = np.percentile(level, FLOOR_PERCENTILE, axis=1, keepdims=True)
     cells = level > floor + ABOVE_FLOOR_DB
