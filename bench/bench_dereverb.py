@@ -39,7 +39,7 @@ import bench_speech as bs  # noqa: E402
 import speech_corpus as sc  # noqa: E402
 from pipeline.audio.dereverb import WpeSettings, dereverb_array  # noqa: E402
 from pipeline.audio.enhance import enhance_array  # noqa: E402
-from pipeline.audio.reverb import REVERBERANT_DB, measure_reverb  # noqa: E402
+from pipeline.audio.reverb import REVERBERANT_DB, ReverbFinding, measure_reverb  # noqa: E402
 
 SECTION = "## Speech de-reverberation (issue 12, reverb)"
 OUT = WORK / "dereverb-runs"
@@ -117,21 +117,21 @@ def main() -> None:
     conditions, jfk = sc.build_corpus(sc.DEFAULT_SPEECH_DEV)
 
     # 1. the detector, on every file
-    readings: dict[str, list[tuple[str, float]]] = {}
+    readings: dict[str, list[ReverbFinding]] = {}
     detect_cpu = []
     for c in conditions + ([jfk] if jfk else []):
         deg, _ = c.load()
         t0 = time.process_time()
         found = measure_reverb([deg], sc.SR)
         detect_cpu.append(time.process_time() - t0)
-        readings.setdefault(c.kind, []).append((c.name, found.removed_db if found.removed_db is not None else math.nan))
-    detector = ["| kind | files | WPE removes, dB (min..max) | not measured (steady sound) | on at >= %g dB |"
-                % REVERBERANT_DB, "|---|---:|---|---:|---:|"]
-    for kind, values in readings.items():
-        got = [v for _, v in values if not math.isnan(v)]
+        readings.setdefault(c.kind, []).append(found)
+    detector = ["| kind | files | WPE removes, dB (min..max) | not measured (steady sound) | tonal (not a room) | "
+                "on at >= %g dB |" % REVERBERANT_DB, "|---|---:|---|---:|---:|---:|"]
+    for kind, found_all in readings.items():
+        got = [f.removed_db for f in found_all if f.removed_db is not None]
         span = f"{min(got):.2f}..{max(got):.2f}" if got else "-"
-        detector.append(f"| {kind} | {len(values)} | {span} | {len(values) - len(got)} | "
-                        f"{sum(v >= REVERBERANT_DB for v in got)} |")
+        detector.append(f"| {kind} | {len(found_all)} | {span} | {len(found_all) - len(got)} | "
+                        f"{sum(f.tonal for f in found_all)} | {sum(f.reverberant for f in found_all)} |")
     print("\n".join(detector), flush=True)
 
     # 2. WPE settings, 3. with the enhancer

@@ -167,6 +167,13 @@ def test_the_detector_finds_a_room_and_not_dry_speech_or_noise() -> None:
     tone = 0.1 * np.sin(2 * np.pi * 440 * t)
     for sound in (tone, tone * ((t % 1.0) < 0.5)):
         assert not measure_reverb([sound], RATE).reverberant
+    # a chord held under dry speech (a music bed) is predictable, and WPE takes as much off
+    # as a room would, but all of it in the chord's few bins: not a room
+    chord = 0.015 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.18, 329.63))
+    bed = measure_reverb([dry + chord], RATE)
+    assert bed.removed_db is not None and bed.removed_db > REVERBERANT_DB
+    assert bed.tonal and not bed.reverberant and "not a room" in bed.reason
+    assert not measure_reverb([wet], RATE).tonal
 
 
 def test_the_detector_reads_a_bounded_sample() -> None:
