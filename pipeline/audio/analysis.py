@@ -1,8 +1,8 @@
 """One decode of a file's audio, many measurements: loudness (the BS.1770 meter), mains
 hum and the noise floor (and, filled in by the caller from a sample of the sound, whether
-the speech is reverberant: `pipeline.audio.reverb`). Used to plan the clean-up chain (before: on the render's one
-decode of the input, its sound spool) and to report what the shipped file sounds like
-(after)."""
+the speech is reverberant: `pipeline.audio.reverb`). Used to plan the clean-up chain
+(before: on the render's one decode of the input, its sound spool) and to report what
+the shipped file sounds like (after)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Everything the audio half of a render needs to know before it is planned (effectful):
 decode the input's audio once into a spool, analyse it (with a sample of it, whether the
 speech is reverberant), choose the clean-up stages, de-reverberate the spool (when the
-speech is reverberant), run the speech enhancer into a sound spool (when it is on), measure the programme's sound (the cleaned-up main sound with the
-insets' and cards' sound, as the render will mix it) with an audio-only pass, and plan
-the gain from that measurement."""
+speech is reverberant), run the speech enhancer into a sound spool (when it is on),
+measure the programme's sound (the cleaned-up main sound with the insets' and cards'
+sound, as the render will mix it) with an audio-only pass, and plan the gain from that
+measurement."""
 
 from __future__ import annotations
 

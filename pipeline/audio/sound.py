@@ -4,6 +4,9 @@ the analysis, the speech enhancer and every later pass read that spool as raw fl
 samples, so the input's audio is decoded only once. With the enhancer on, a filter pass
 over the spool (high-pass, hum notches: raw samples in, nothing decoded) feeds the
 enhancer, which writes the sound spool that the measuring passes and the render read.
+When the speech is reverberant (the detector reads a bounded sample of the decoded spool),
+de-reverberation first writes a spool of the same layout and length, sample on sample,
+which takes the decoded spool's place for everything after it.
 
 Owns the spools' format, their timing and how the enhancement is spread over the cores.
 The timing is the source's: the decoding pass pads an audio stream that starts after the
