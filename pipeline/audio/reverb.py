@@ -87,8 +87,9 @@ class ReverbFinding:
             return ("no speech to measure the reverberation in (silence, or a steady sound whose level hardly moves: "
                     "a tone, hum, a fan)")
         if self.removed_db >= self.threshold_db and self.tonal:
-            return (f"not a room: WPE takes {self.removed_db:.2f} dB off, but {100 * (self.tonal_share or 0):.0f} % of it "
-                    "in a few bands: sustained tones or music (which it would thin), not reverberation")
+            share = 100 * (self.tonal_share or 0)
+            return (f"not a room: WPE takes {self.removed_db:.2f} dB off, but {share:.0f} % of it in a few bands: "
+                    "sustained tones or music (which it would thin), not reverberation")
         if self.removed_db >= MUSIC_ABOVE_DB:
             return (f"not a room: WPE takes {self.removed_db:.1f} dB off in a {self.sample_s:.0f} s sample, more than "
                     f"reverberation does (from {MUSIC_ABOVE_DB:g} dB: sustained tones or music, which it would thin)")

@@ -268,8 +268,9 @@ def test_reverberant_speech_is_dereverberated_then_its_residue_enhanced() -> Non
     assert enhancer_settings(build_cleanup_stages(AudioSettings(), noisy_room)) == EnhanceSettings(1.0, 100.0)
     # dry speech, turned off, or music: off, with the reason; clean speech stays untouched
     dry = dataclasses.replace(clean_room, reverb=ReverbFinding(0.01, 9.0))
-    for settings, analysed, reason in ((AudioSettings(), dry, "dry"), (AudioSettings(dereverb=False), clean_room, "turned off"),
-                                       (AudioSettings(content="music"), clean_room, "music")):
+    cases = ((AudioSettings(), dry, "dry"), (AudioSettings(dereverb=False), clean_room, "turned off"),
+             (AudioSettings(content="music"), clean_room, "music"))
+    for settings, analysed, reason in cases:
         stages = build_cleanup_stages(settings, analysed)
         assert not stages[0].enabled and reason in stages[0].reason
         assert dereverb_settings(stages) is None and enhancer_settings(stages) is None

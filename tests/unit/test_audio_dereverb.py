@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from pipeline.audio.dereverb import Dereverberator, WpeSettings, apply_filters, dereverb_array, settings_for_rate, wpe_filters
+from pipeline.audio.dereverb import (
+    Dereverberator,
+    WpeSettings,
+    apply_filters,
+    dereverb_array,
+    settings_for_rate,
+    wpe_filters,
+)
 from pipeline.audio.reverb import REVERBERANT_DB, excerpt_spans, measure_reverb
 
 RATE = 16_000
