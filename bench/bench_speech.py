@@ -37,6 +37,7 @@ Run:  .venv/bin/python bench/bench_speech.py                  (all systems; writ
       variant per kind: a fast check)
       options: --systems unprocessed,afftdn,rnnoise,dfn3,old,new   --speech-dev DIR
                --speed-file (add the 10-minute render test)   --speed-only
+               --kinds reverb,clean (a subset of the corpus, for tuning)
 """
 
 from __future__ import annotations
@@ -589,6 +590,8 @@ def main() -> None:
     parser.add_argument("--speed-file", action="store_true", help="also render a 10-minute file with each chain")
     parser.add_argument("--speed-only", action="store_true", help="only the 10-minute render test (prints, never writes)")
     parser.add_argument("--speed-minutes", type=float, default=10.0)
+    parser.add_argument("--kinds", default="", help=f"comma list of degradation kinds to run ({', '.join(sc.KINDS)}); "
+                        "default all. A subset is for tuning: its overall rows are not the noisy set's")
     options = parser.parse_args()
     keys = [k.strip() for k in options.systems.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SYSTEMS]
@@ -609,6 +612,11 @@ def main() -> None:
         return
 
     conditions, jfk = sc.build_corpus(options.speech_dev, quick=options.quick)
+    if options.kinds:
+        kinds = {k.strip() for k in options.kinds.split(",") if k.strip()}
+        if kinds - set(sc.KINDS):
+            parser.error(f"unknown kinds {sorted(kinds - set(sc.KINDS))}; choose from {list(sc.KINDS)}")
+        conditions, jfk = [c for c in conditions if c.kind in kinds], None
     audio_s = sum(len(c.load()[0]) for c in conditions) / sc.SR
     print(f"corpus: {len(conditions)} files with references ({audio_s:.0f} s), plus jfk_1961: {sc.CACHE}", flush=True)
     runs = []

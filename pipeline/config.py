@@ -86,6 +86,8 @@ class AudioSettings(StrictModel):
     highpass_hz: float = Field(80.0, ge=0.0, le=300.0, description="0 turns the high-pass off")
     hum_removal: StrictBool = True
     hum_min_prominence_db: float = Field(10.0, ge=3.0, le=40.0)
+    # De-reverberation (WPE), only when the detector finds the speech reverberant.
+    dereverb: StrictBool = True
     # The neural speech enhancer (DeepFilterNet 3): strength is the wet/dry mix, max_db
     # the most it may take off any time-frequency bin (100: no limit).
     noise_reduction: StrictBool = True

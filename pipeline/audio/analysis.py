@@ -1,7 +1,8 @@
 """One decode of a file's audio, many measurements: loudness (the BS.1770 meter), mains
-hum and the noise floor. Used to plan the clean-up chain (before: on the render's one
-decode of the input, its sound spool) and to report what the shipped file sounds like
-(after)."""
+hum and the noise floor (and, filled in by the caller from a sample of the sound, whether
+the speech is reverberant: `pipeline.audio.reverb`). Used to plan the clean-up chain
+(before: on the render's one decode of the input, its sound spool) and to report what
+the shipped file sounds like (after)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pipeline.audio.hum import HumFinding, SpectrumAccumulator, detect_hum
 from pipeline.audio.meter import LoudnessMeter, LoudnessResult
 from pipeline.audio.noise import BlockLevelHistogram, NoiseEstimate
 from pipeline.audio.noise_bands import BandWeights, band_weights
+from pipeline.audio.reverb import ReverbFinding
 from pipeline.errors import InputError
 
 
@@ -24,6 +26,8 @@ class AudioAnalysis:
     hum: HumFinding
     # How much of the enhancer's output to use in each band (None: not measured, all of it).
     noise_bands: BandWeights | None = None
+    # Whether the speech is reverberant (None: not measured: turned off, or music).
+    reverb: ReverbFinding | None = None
 
     def to_dict(self) -> dict[str, object]:
         loudness = self.loudness.to_dict()
@@ -33,6 +37,7 @@ class AudioAnalysis:
             **self.noise.to_dict(),
             "hum": self.hum.to_dict(),
             **({"noise_bands": self.noise_bands.to_dict()} if self.noise_bands is not None else {}),
+            **({"reverb": self.reverb.to_dict()} if self.reverb is not None else {}),
         }
 
 

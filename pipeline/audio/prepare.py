@@ -1,11 +1,14 @@
 """Everything the audio half of a render needs to know before it is planned (effectful):
-decode the input's audio once into a spool, analyse it, choose the clean-up stages, run the speech enhancer into a sound
-spool (when it is on), measure the programme's sound (the cleaned-up main sound with the
-insets' and cards' sound, as the render will mix it) with an audio-only pass, and plan
-the gain from that measurement."""
+decode the input's audio once into a spool, analyse it (with a sample of it, whether the
+speech is reverberant), choose the clean-up stages, de-reverberate the spool (when the
+speech is reverberant), run the speech enhancer into a sound spool (when it is on),
+measure the programme's sound (the cleaned-up main sound with the insets' and cards'
+sound, as the render will mix it) with an audio-only pass, and plan the gain from that
+measurement."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import threading
@@ -16,11 +19,24 @@ from pathlib import Path
 
 from pipeline.audio.analysis import AudioAnalysis, analyse_chunks
 from pipeline.audio.chain import build_measure_args
-from pipeline.audio.cleanup import Stage, build_cleanup_stages, enhancer_settings, split_at_enhancer
+from pipeline.audio.cleanup import (
+    Stage,
+    build_cleanup_stages,
+    dereverb_settings,
+    enhancer_settings,
+    split_at_enhancer,
+)
 from pipeline.audio.gain import GainPlan, build_gain_filters, plan_gain, with_gain
 from pipeline.audio.measure import build_spool_pass_args, measure_pass, spool_file
 from pipeline.audio.reach import check_target_reachable
-from pipeline.audio.sound import SoundSpool, decode_sound, iter_spool_chunks, run_enhanced_sound
+from pipeline.audio.sound import (
+    SoundSpool,
+    decode_sound,
+    detect_spool_reverb,
+    iter_spool_chunks,
+    run_dereverbed_sound,
+    run_enhanced_sound,
+)
 from pipeline.config import AudioSettings
 from pipeline.errors import AudioError
 from pipeline.filters import Filter
@@ -46,6 +62,8 @@ class AudioPrep:
     processed: dict[str, object] = field(default_factory=dict)
     sound: SoundSpool | None = None
     enhancement: dict[str, object] | None = None
+    # What de-reverberation did (None: it did not run).
+    dereverb: dict[str, object] | None = None
     # When the main sound is not the input's own: the external recorder's sound aligned
     # to the camera (a WAV on the camera's clock), and what the alignment found.
     source: MediaInfo | None = None
@@ -74,6 +92,7 @@ class AudioPrep:
             "input": self.analysis.to_dict(),
             "cleanup": [stage.to_dict() for stage in self.stages],
             "enhancement": self.enhancement,
+            **({"dereverb": self.dereverb} if self.dereverb is not None else {}),
             "before_gain": self.processed,
             "gain": self.gain.to_dict() if self.gain else None,
         }
@@ -178,12 +197,26 @@ def prepare_audio(
     # The input's audio is decoded once, here; everything after reads the spool.
     decoded = decode_sound(path, stream.index, stream.channels, settings,
                            spool_path=work_dir / "decoded-sound.f32", duration_s=duration_s, stop=stop)
-    analysis = analyse_chunks(iter_spool_chunks(decoded), decoded.sample_rate_hz, decoded.channels,
-                              hum_min_prominence_db=settings.hum_min_prominence_db, file=path)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reverb") as pool:
+        # The reverberation detector reads its own sample of the spool on the other core
+        # while the analysis reads all of it (its FFTs and solves release the GIL).
+        reverb = (pool.submit(in_this_context(detect_spool_reverb), decoded)
+                  if settings.dereverb and settings.content == "speech" else None)
+        analysis = analyse_chunks(iter_spool_chunks(decoded), decoded.sample_rate_hz, decoded.channels,
+                                  hum_min_prominence_db=settings.hum_min_prominence_db, file=path)
+        if reverb is not None:
+            analysis = dataclasses.replace(analysis, reverb=reverb.result())
     if settings.normalize and analysis.loudness.integrated_lufs is None:
         # Decide before spending a pass on it: silence has no loudness to normalize.
         plan_gain(settings, None, None, file=str(path))
     stages = tuple(build_cleanup_stages(settings, analysis))
+    dereverb: dict[str, object] | None = None
+    wpe = dereverb_settings(list(stages))
+    if wpe is not None:
+        # First, on the sound as recorded: everything after reads the dry sound instead.
+        dry, dereverb = run_dereverbed_sound(decoded, wpe, spool_path=work_dir / "dereverbed-sound.f32", stop=stop)
+        decoded.path.unlink()
+        decoded = dry
     enhance = enhancer_settings(list(stages))
     before, after = split_at_enhancer(list(stages))
     sound: SoundSpool = decoded
@@ -198,7 +231,8 @@ def prepare_audio(
         if sound.path != decoded.path:
             decoded.path.unlink()  # read by nothing from here on: its disk space back now
     if not settings.normalize:
-        return AudioPrep(analysis, stages, tuple(cleanup), None, None, sound=sound, enhancement=enhancement)
+        return AudioPrep(analysis, stages, tuple(cleanup), None, None, sound=sound, enhancement=enhancement,
+                         dereverb=dereverb)
     args_for = programme_args or (
         lambda main_sound, cleanup_filters, gain_filters: build_measure_args(
             path, stream.index, settings, cleanup_filters + gain_filters, sound=main_sound
@@ -257,5 +291,6 @@ def prepare_audio(
         processed={key: processed_numbers[key] for key in ("integrated_lufs", "true_peak_dbtp", "loudness_range_lu")},
         sound=sound,
         enhancement=enhancement,
+        dereverb=dereverb,
         limited_sound=SoundSpool(limited_path, settings.channels, settings.sample_rate_hz) if limited_path else None,
     )

@@ -4,6 +4,9 @@ the analysis, the speech enhancer and every later pass read that spool as raw fl
 samples, so the input's audio is decoded only once. With the enhancer on, a filter pass
 over the spool (high-pass, hum notches: raw samples in, nothing decoded) feeds the
 enhancer, which writes the sound spool that the measuring passes and the render read.
+When the speech is reverberant (the detector reads a bounded sample of the decoded spool),
+de-reverberation first writes a spool of the same layout and length, sample on sample,
+which takes the decoded spool's place for everything after it.
 
 Owns the spools' format, their timing and how the enhancement is spread over the cores.
 The timing is the source's: the decoding pass pads an audio stream that starts after the
@@ -23,7 +26,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,8 @@ import numpy as np
 from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import ModelInfo
+from pipeline.audio.dereverb import Dereverberator, WpeSettings
+from pipeline.audio.reverb import ReverbFinding, detect_reverb
 from pipeline.audio.stereo_mid import enhance_mid, read_mid, survey_channels
 from pipeline.config import AudioSettings
 from pipeline.errors import Cancelled
@@ -121,6 +126,70 @@ def iter_spool_chunks(spool: SoundSpool, chunk_samples: int = CHUNK_SAMPLES) -> 
         while block := stream.read(chunk_samples * spool.channels * BYTES_PER_SAMPLE):
             usable = len(block) - len(block) % (spool.channels * BYTES_PER_SAMPLE)
             yield np.frombuffer(block[:usable], dtype="<f4").reshape(-1, spool.channels)
+
+
+def read_spool(spool: SoundSpool, start: int, count: int) -> np.ndarray:
+    """`count` frames of the spool from `start`, as (n, channels) float32."""
+    with spool.path.open("rb") as stream:
+        return _read_frames(stream, spool.channels, start, count, spool.channels).copy()
+
+
+def spool_samples(spool: SoundSpool) -> int:
+    return spool.path.stat().st_size // (BYTES_PER_SAMPLE * spool.channels)
+
+
+def detect_spool_reverb(spool: SoundSpool) -> ReverbFinding:
+    """Whether the spool's speech is reverberant, from a bounded sample of it."""
+    return detect_reverb(lambda start, count: read_spool(spool, start, count), spool_samples(spool),
+                         spool.sample_rate_hz)
+
+
+def run_dereverbed_sound(
+    source: SoundSpool,
+    wpe: WpeSettings,
+    *,
+    spool_path: Path,
+    stop: threading.Event | None = None,
+) -> tuple[SoundSpool, dict[str, object]]:
+    """De-reverberate `source` (the decoded sound) into `spool_path`, same layout and
+    length, sample k on sample k; also what the report says about it. `source` is left in
+    place. Streams: memory is one block window of STFT frames per channel. Channels are
+    independent, so each has its own engine on its own thread (numpy's FFTs and solves
+    release the GIL)."""
+    started = time.monotonic()
+    engines = [Dereverberator(1, wpe) for _ in range(source.channels)]
+    energy_in = energy_out = 0.0
+    with ThreadPoolExecutor(max_workers=source.channels, thread_name_prefix="dereverb") as pool:
+
+        def each(step: Callable[[Dereverberator, np.ndarray], np.ndarray], block: np.ndarray) -> np.ndarray:
+            columns = [np.ascontiguousarray(block[:, c:c + 1]) for c in range(source.channels)]
+            return np.concatenate(list(pool.map(in_this_context(step), engines, columns)), axis=1)
+
+        with spool_path.open("wb") as target:
+            for chunk in iter_spool_chunks(source):
+                if stop is not None and stop.is_set():
+                    raise Cancelled("de-reverberation cancelled", file=source.path)
+                energy_in += float(np.square(chunk, dtype=np.float64).sum())
+                out = each(lambda engine, column: engine.process(column), chunk)
+                energy_out += float(np.square(out, dtype=np.float64).sum())
+                target.write(np.ascontiguousarray(out, dtype="<f4").tobytes())
+            empty = np.zeros((0, source.channels), dtype=np.float32)
+            out = each(lambda engine, _column: engine.flush(), empty)
+            energy_out += float(np.square(out, dtype=np.float64).sum())
+            target.write(np.ascontiguousarray(out, dtype="<f4").tobytes())
+    wall_s = time.monotonic() - started
+    sound_s = spool_samples(source) / source.sample_rate_hz
+    removed_db = 10 * math.log10(energy_in / energy_out) if energy_in > 0 and energy_out > 0 else None
+    report: dict[str, object] = {
+        "method": "WPE (weighted prediction error), block statistics",
+        **wpe.to_dict(),
+        "channels": source.channels,
+        "removed_db": None if removed_db is None else round(removed_db, 2),
+        "duration_s": round(sound_s, 3),
+        "wall_time_s": round(wall_s, 3),
+        "x_real_time": round(sound_s / wall_s, 1) if wall_s > 0 else None,
+    }
+    return SoundSpool(spool_path, source.channels, source.sample_rate_hz), report
 
 
 def plan_segments(total_samples: int, channels: int, cores: int, sample_rate_hz: int) -> list[tuple[int, int]]:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pipeline.audio.analysis import AudioAnalysis
-from pipeline.audio.cleanup import EnhanceSettings, build_cleanup_stages, enhancer_settings, split_at_enhancer, stage_filters
+from pipeline.audio.cleanup import (
+    REVERB_RESIDUE_MAX_DB,
+    EnhanceSettings,
+    build_cleanup_stages,
+    dereverb_settings,
+    enhancer_settings,
+    split_at_enhancer,
+    stage_filters,
+)
+from pipeline.audio.dereverb import WpeSettings
+from pipeline.audio.reverb import ReverbFinding
 from pipeline.audio.gain import build_gain_filters, check_landing, plan_gain
 from pipeline.audio.hum import SpectrumAccumulator, detect_hum
 from pipeline.audio.meter import measure_array
@@ -82,8 +94,10 @@ def analysis(noise_floor_dbfs: float | None, hum: HumFinding = HumFinding(None))
 def test_stages_follow_settings_and_analysis() -> None:
     settings = AudioSettings()
     stages = build_cleanup_stages(settings, analysis(-45.0))
-    assert [s.name for s in stages] == ["high-pass", "hum removal", "speech enhancement", "speech leveler"]
-    assert [s.enabled for s in stages] == [True, False, True, False]  # no hum; leveler off by default
+    assert [s.name for s in stages] == [
+        "de-reverberation", "high-pass", "hum removal", "speech enhancement", "speech leveler"]
+    # reverberation not measured; no hum; leveler off by default
+    assert [s.enabled for s in stages] == [False, True, False, True, False]
     assert enhancer_settings(stages) == EnhanceSettings(strength=1.0, attenuation_limit_db=100.0)
     # the enhancer is not an ffmpeg filter: the high-pass runs before it, nothing after
     assert split_at_enhancer(stages) == ([("highpass", {"f": 80.0, "poles": 2})], [])
@@ -94,7 +108,7 @@ def test_stages_follow_settings_and_analysis() -> None:
     assert enhancer_settings(leveled) == EnhanceSettings(strength=0.5, attenuation_limit_db=100.0)
 
     quiet_room = build_cleanup_stages(settings, analysis(-90.0))
-    assert not quiet_room[2].enabled and "below -70" in quiet_room[2].reason
+    assert not quiet_room[3].enabled and "below -70" in quiet_room[3].reason
     assert enhancer_settings(quiet_room) is None
     # with the enhancer off every filter runs in the render graph, in order
     assert split_at_enhancer(quiet_room) == (stage_filters(quiet_room), [])
@@ -106,11 +120,12 @@ def test_stages_follow_settings_and_analysis() -> None:
 def test_clean_speech_and_music_skip_the_enhancer() -> None:
     # speech 50 dB over a -70 dBFS floor: clean, left untouched
     clean = AudioAnalysis(measure_array(np.zeros((RATE, 2)), RATE), NoiseEstimate(-69.0, -19.0), HumFinding(None))
-    stage = build_cleanup_stages(AudioSettings(), clean)[2]
+    stage = build_cleanup_stages(AudioSettings(), clean)[3]
     assert not stage.enabled and "clean" in stage.reason
     music = build_cleanup_stages(AudioSettings(content="music", leveler=True), analysis(-45.0))
-    assert not music[2].enabled and "music" in music[2].reason
+    assert not music[0].enabled and "music" in music[0].reason
     assert not music[3].enabled and "music" in music[3].reason
+    assert not music[4].enabled and "music" in music[4].reason
 
 
 def test_plain_gain_when_the_peak_allows() -> None:
@@ -233,3 +248,29 @@ def test_spooled_passes_rerun_only_the_gain_and_the_spool_is_private(tmp_path: P
     assert not path.exists()
     with spool_file(3 * 3600.0, work_dir) as spool:  # hours: re-decoding is cheaper than gigabytes of spool
         assert spool is None
+
+
+def test_reverberant_speech_is_dereverberated_then_its_residue_enhanced() -> None:
+    room = ReverbFinding(0.5, 9.0)
+    clean_room = AudioAnalysis(measure_array(np.zeros((RATE, 2)), RATE), NoiseEstimate(-90.0, -20.0), HumFinding(None),
+                               reverb=room)
+    stages = build_cleanup_stages(AudioSettings(), clean_room)
+    assert stages[0].name == "de-reverberation" and stages[0].enabled and "reverberant" in stages[0].reason
+    assert dereverb_settings(stages) == WpeSettings()
+    # no noise to remove, but the late reverberation WPE leaves: the enhancer, capped
+    assert enhancer_settings(stages) == EnhanceSettings(strength=1.0, attenuation_limit_db=REVERB_RESIDUE_MAX_DB)
+    assert "late reverberation" in stages[3].reason
+    # a lower cap asked for is kept
+    gentle = build_cleanup_stages(AudioSettings(noise_reduction_max_db=6.0), clean_room)
+    assert enhancer_settings(gentle) == EnhanceSettings(strength=1.0, attenuation_limit_db=6.0)
+    # with noise the enhancer runs as for any noisy speech (no cap)
+    noisy_room = dataclasses.replace(analysis(-45.0), reverb=room)
+    assert enhancer_settings(build_cleanup_stages(AudioSettings(), noisy_room)) == EnhanceSettings(1.0, 100.0)
+    # dry speech, turned off, or music: off, with the reason; clean speech stays untouched
+    dry = dataclasses.replace(clean_room, reverb=ReverbFinding(0.01, 9.0))
+    cases = ((AudioSettings(), dry, "dry"), (AudioSettings(dereverb=False), clean_room, "turned off"),
+             (AudioSettings(content="music"), clean_room, "music"))
+    for settings, analysed, reason in cases:
+        stages = build_cleanup_stages(settings, analysed)
+        assert not stages[0].enabled and reason in stages[0].reason
+        assert dereverb_settings(stages) is None and enhancer_settings(stages) is None

@@ -81,7 +81,7 @@ def test_hum_detection_ignores_faint_hum_and_finds_audible_hum(tmp_path: Path, m
     faint = analyse_audio(write_wav(tmp_path / "faint.wav", VOICE + hum(len(VOICE), mains_hz, -73.0)))
     assert faint.noise.speech_level_dbfs == pytest.approx(-22.0, abs=1.5)
     assert not faint.hum.found and faint.hum.harmonics_hz == ()
-    stage = build_cleanup_stages(AudioSettings(), faint)[1]
+    stage = build_cleanup_stages(AudioSettings(), faint)[2]
     assert stage.name == "hum removal" and not stage.enabled and stage.filters == ()
     assert faint.hum.mains_hz == mains_hz
     assert faint.hum.level_dbfs == pytest.approx(-73.0, abs=1.0)
@@ -93,7 +93,7 @@ def test_hum_detection_ignores_faint_hum_and_finds_audible_hum(tmp_path: Path, m
     # Audible: -50 dBFS, under 30 dB below the speech: cut, the fundamental first.
     loud = analyse_audio(write_wav(tmp_path / "loud.wav", VOICE + hum(len(VOICE), mains_hz, -50.0)))
     assert loud.hum.found and loud.hum.harmonics_hz[0] == mains_hz
-    stage = build_cleanup_stages(AudioSettings(), loud)[1]
+    stage = build_cleanup_stages(AudioSettings(), loud)[2]
     assert stage.enabled and len(stage.filters) == len(loud.hum.harmonics_hz)
     assert loud.hum.level_dbfs == pytest.approx(-50.0, abs=1.0)
     report = loud.to_dict()["hum"]
