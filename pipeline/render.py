@@ -26,7 +26,7 @@ from pipeline.config import Job
 from pipeline.captions.burn import prepare_burn_in
 from pipeline.captions.draft import partial_draft_path
 from pipeline.captions.render_draft import RenderDraft, check_draft_ready, draft_files_for, stage_render_draft
-from pipeline.errors import WRITE_ERRNOS, Cancelled, ConfigError, OutputError, RenderError, os_error_reason
+from pipeline.errors import WRITE_ERRNOS, ConfigError, OutputError, RenderError, os_error_reason
 from pipeline.leftovers import sweep_old_spools, sweep_partials, write_owner
 from pipeline.media import ProgressCallback, find_ffmpeg, run_ffmpeg
 from pipeline.output_lock import output_lock
@@ -257,20 +257,9 @@ def write_report(result: RenderResult) -> Path:
     return path
 
 
-def timed_sound(*args: object, after: threading.Event, **kwargs: object) -> SoundResult:
-    """`make_sound`, started once `after` is set (the picture analyses are done), its
-    whole span recorded as one step of the render (it runs beside the picture's encode;
-    its own ffmpeg passes are recorded inside it).
-
-    The wait is for the picture's sake: the light analysis is the only work the encode
-    waits for, and beside the sound's Python work (the two threads share one GIL and the
-    two cores) it took twice as long (0.73 -> 1.42 s for 8 s of 1080p, 4.8 -> 11.0 s for
-    60 s; bench/RESULTS.md). Beside the encode the sound costs the picture little: the
-    draft preset's x264 leaves most of a second core idle."""
-    after.wait()
-    stop = kwargs.get("stop")
-    if isinstance(stop, threading.Event) and stop.is_set():
-        raise Cancelled("the render stopped before its sound was made")
+def timed_sound(*args: object, **kwargs: object) -> SoundResult:
+    """`make_sound`, its whole span recorded as one step of the render (it runs beside the
+    picture; its own ffmpeg passes are recorded inside it)."""
     with step("sound (beside the picture)"):
         return make_sound(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -376,10 +365,9 @@ def _plan_and_run(
     stop = threading.Event()  # either half failing stops the other
     partial = partial_path_for(job.output_path)
     remove_quietly(partial)
-    analysed = threading.Event()  # the picture analyses are over (done, failed or stopped)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound") as pool:
         sound_future = pool.submit(
-            in_this_context(timed_sound), job, info, start.prep, work_dir, after=analysed,
+            in_this_context(timed_sound), job, info, start.prep, work_dir,
             with_cards=video_mode == "encode", duration_s=picture_s, stop=stop, on_note=note,
             # With no picture to encode, the sound's encode is the render's progress.
             on_progress=on_progress if video_mode != "encode" else None,
@@ -388,12 +376,8 @@ def _plan_and_run(
             try:
                 with step("wait for the picture analyses"):
                     prep = start.with_light()
-            except BaseException:
-                stop.set()  # before the sound is let go: it need not start at all
-                raise
             finally:
                 start.cancel()
-                analysed.set()
             with step("plan the picture"):
                 picture = build_picture_plan(job, info, work_dir, prep=prep)
             for text in picture.notes:

@@ -70,24 +70,6 @@ def test_an_edited_render_reports_its_encode_and_what_lies_outside_it(media: dic
     assert picture["cpu_s"] > 0
 
 
-def test_the_sound_starts_once_the_picture_analyses_are_done(media: dict[str, Path], tmp_path: Path) -> None:
-    """The light analysis is the only work the picture encode waits for; beside the
-    sound's Python work it took twice as long, so the sound waits for it (and then runs
-    beside the encode). An order of events, not a timing: every pass of the sound starts
-    after the wait for the analyses ended."""
-    job = write_job(tmp_path, media["main"], '[light]\nmode = "auto"\n')
-    result = wayfinder("render", job)
-    assert result.returncode == 0, result.stderr
-    passes = json.loads((tmp_path / "out.mp4.wayfinder.json").read_text())["speed"]["passes"]
-    analyses = next(item for item in passes if item["name"] == "wait for the picture analyses")
-    analysed_s = analyses["started_s"] + analyses["duration_s"]
-    sound = [item for item in passes
-             if item["name"] in ("sound (beside the picture)", "audio decode", "audio measurement", "sound encode")]
-    assert {item["name"] for item in sound} >= {"sound (beside the picture)", "audio decode", "sound encode"}, passes
-    for item in sound:
-        assert item["started_s"] >= analysed_s - ROUNDING_S, (item, analyses)
-
-
 def test_a_copy_video_render_counts_the_sound_encode_as_its_encode(media: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     result = wayfinder("render", media["main"], "-o", out)
