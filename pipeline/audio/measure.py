@@ -17,16 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.meter import LoudnessMeter, LoudnessResult
+from pipeline.audio.raw_frames import as_frames, frame_bytes
 from pipeline.audio.sound import SoundSpool
 from pipeline.config import AudioSettings
 from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
 
-BYTES_PER_SAMPLE = 4
 # Spooling costs 11.5 MB a minute of 48 kHz stereo; beyond this the passes re-decode.
 MAX_SPOOL_S = 45 * 60.0
 
@@ -44,18 +42,16 @@ def measure_pass(
     stdout, meter them, and copy them to `spool` when given."""
     channels = settings.channels
     meter = LoudnessMeter(settings.sample_rate_hz, channels)
-    frame_bytes = BYTES_PER_SAMPLE * channels
     pending = bytearray()
 
     def consume(data: bytes) -> None:
         if spool is not None:
             spool.write(data)
         pending.extend(data)
-        usable = len(pending) - len(pending) % frame_bytes
-        if usable:
-            samples = np.frombuffer(bytes(pending[:usable]), dtype="<f4").reshape(-1, channels)
+        samples = as_frames(bytes(pending), channels)
+        if len(samples):
             meter.add(samples)
-            del pending[:usable]
+            del pending[:len(samples) * frame_bytes(channels)]
 
     run_ffmpeg(args, total_s=duration_s, stdout_sink=consume, what="audio measurement", file=file, stop=stop)
     return meter.result()

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import ModelInfo
 from pipeline.audio.dereverb import Dereverberator, WpeSettings
+from pipeline.audio.raw_frames import SAMPLE_DTYPE, frame_bytes, frames_in, iter_frames, read_frames
 from pipeline.audio.reverb import ReverbFinding, detect_reverb
 from pipeline.audio.stereo_mid import enhance_mid, read_mid, survey_channels
 from pipeline.config import AudioSettings
@@ -46,7 +46,6 @@ from pipeline.filters import Filter
 from pipeline.media import run_ffmpeg
 from pipeline.speed import in_this_context
 
-BYTES_PER_SAMPLE = 4
 SAMPLE_RATE_HZ = 48_000  # the enhancer's rate, and the output's
 CHUNK_SAMPLES = 48_000
 # Split mono sound in time only when it is this long: each extra segment costs a warm-up.
@@ -122,20 +121,17 @@ def decode_sound(
 
 def iter_spool_chunks(spool: SoundSpool, chunk_samples: int = CHUNK_SAMPLES) -> Iterator[np.ndarray]:
     """The spool's samples as (n, channels) float32 blocks, read from the file."""
-    with spool.path.open("rb") as stream:
-        while block := stream.read(chunk_samples * spool.channels * BYTES_PER_SAMPLE):
-            usable = len(block) - len(block) % (spool.channels * BYTES_PER_SAMPLE)
-            yield np.frombuffer(block[:usable], dtype="<f4").reshape(-1, spool.channels)
+    return iter_frames(spool.path, spool.channels, chunk_samples)
 
 
 def read_spool(spool: SoundSpool, start: int, count: int) -> np.ndarray:
     """`count` frames of the spool from `start`, as (n, channels) float32."""
     with spool.path.open("rb") as stream:
-        return _read_frames(stream, spool.channels, start, count, spool.channels).copy()
+        return read_frames(stream, spool.channels, start, count).copy()
 
 
 def spool_samples(spool: SoundSpool) -> int:
-    return spool.path.stat().st_size // (BYTES_PER_SAMPLE * spool.channels)
+    return frames_in(spool.path, spool.channels)
 
 
 def detect_spool_reverb(spool: SoundSpool) -> ReverbFinding:
@@ -172,11 +168,11 @@ def run_dereverbed_sound(
                 energy_in += float(np.square(chunk, dtype=np.float64).sum())
                 out = each(lambda engine, column: engine.process(column), chunk)
                 energy_out += float(np.square(out, dtype=np.float64).sum())
-                target.write(np.ascontiguousarray(out, dtype="<f4").tobytes())
+                target.write(np.ascontiguousarray(out, dtype=SAMPLE_DTYPE).tobytes())
             empty = np.zeros((0, source.channels), dtype=np.float32)
             out = each(lambda engine, _column: engine.flush(), empty)
             energy_out += float(np.square(out, dtype=np.float64).sum())
-            target.write(np.ascontiguousarray(out, dtype="<f4").tobytes())
+            target.write(np.ascontiguousarray(out, dtype=SAMPLE_DTYPE).tobytes())
     wall_s = time.monotonic() - started
     sound_s = spool_samples(source) / source.sample_rate_hz
     removed_db = 10 * math.log10(energy_in / energy_out) if energy_in > 0 and energy_out > 0 else None
@@ -201,13 +197,6 @@ def plan_segments(total_samples: int, channels: int, cores: int, sample_rate_hz:
         count = 1
     edges = [round(i * total_samples / count) for i in range(count + 1)]
     return [(edges[i], edges[i + 1]) for i in range(count)]
-
-
-def _read_frames(stream: BinaryIO, channels: int, start: int, count: int, keep: int) -> np.ndarray:
-    """`count` frames from `start`; only the first `keep` channels."""
-    stream.seek(start * channels * BYTES_PER_SAMPLE)
-    data = np.frombuffer(stream.read(count * channels * BYTES_PER_SAMPLE), dtype="<f4").reshape(-1, channels)
-    return data[:, :keep]
 
 
 def _enhance_segment(
@@ -243,8 +232,8 @@ def _enhance_segment(
                 if high > low:
                     kept = block[low - first: high - first]
                     energy_out += float(np.square(kept, dtype=np.float64).sum())
-                    target.seek(low * channels * BYTES_PER_SAMPLE)
-                    target.write(np.ascontiguousarray(kept, dtype="<f4").tobytes())
+                    target.seek(low * frame_bytes(channels))
+                    target.write(np.ascontiguousarray(kept, dtype=SAMPLE_DTYPE).tobytes())
 
             for chunk_start in range(warm_start, read_end, CHUNK_SAMPLES):
                 if stop is not None and stop.is_set():
@@ -253,7 +242,7 @@ def _enhance_segment(
                 if channels == 1 and decoded_channels == 2:
                     block = read_mid(source, total, chunk_start, count, lag_samples)
                 else:
-                    block = _read_frames(source, decoded_channels, chunk_start, count, channels)
+                    block = read_frames(source, decoded_channels, chunk_start, count)[:, :channels]
                 own = block[max(0, start - chunk_start): max(0, end - chunk_start)]
                 energy_in += float(np.square(own, dtype=np.float64).sum())
                 place(enhancer.process(block))
@@ -283,13 +272,13 @@ def run_enhanced_sound(
     try:
         if filters:
             _filter_to(raw, filters, decoded, duration_s, stop)
-        total = decoded.stat().st_size // (BYTES_PER_SAMPLE * decoded_channels)
+        total = frames_in(decoded, decoded_channels)
         survey = survey_channels(decoded, decoded_channels, settings.sample_rate_hz)
         as_mid, stereo_reason = enhance_mid(survey, enhance.stereo)
         channels = 1 if as_mid else decoded_channels
         dual_mono = survey is not None and survey.identical
         with spool_path.open("wb") as spool:
-            spool.truncate(total * channels * BYTES_PER_SAMPLE)
+            spool.truncate(total * frame_bytes(channels))
         segments = plan_segments(total, channels, cores or os.cpu_count() or 1, settings.sample_rate_hz)
         with ThreadPoolExecutor(max_workers=len(segments)) as pool:
             results = list(pool.map(
@@ -359,7 +348,7 @@ def _blend_seams(spool_path: Path, channels: int, segments: list[tuple[int, int]
             if not len(seam):
                 continue
             first = start - len(seam)
-            previous = _read_frames(spool, channels, first, len(seam), channels)
+            previous = read_frames(spool, channels, first, len(seam))
             weight = ((np.arange(len(seam)) + 0.5) / len(seam))[:, np.newaxis]
-            spool.seek(first * channels * BYTES_PER_SAMPLE)
-            spool.write(((1.0 - weight) * previous + weight * seam).astype("<f4").tobytes())
+            spool.seek(first * frame_bytes(channels))
+            spool.write(((1.0 - weight) * previous + weight * seam).astype(SAMPLE_DTYPE).tobytes())
