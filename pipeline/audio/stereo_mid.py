@@ -34,7 +34,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-BYTES_PER_SAMPLE = 4
+from pipeline.audio.raw_frames import iter_frames, read_frames
+
 FFT_SAMPLES = 4096  # 11.7 Hz bins at 48 kHz: fine enough for third-octave bands from 200 Hz
 MID_MIN_DB = -4.0
 MAX_COMB_DB = 6.0
@@ -146,7 +147,9 @@ class _Accumulator:
         self.channel_power = self.mid_power = 0.0
         self.identical = True
         self.pending = np.zeros((0, 2))
-        self.pending_spectra = np.zeros((0, bins, 2), dtype=np.complex128)
+        # Per block of the window not yet whole: cross-spectrum, left and right power.
+        self.pending_cross = np.zeros((0, bins), dtype=np.complex128)
+        self.pending_powers = np.zeros((0, 2, bins))
         self.window_lags: list[int] = []
 
     def add(self, frames: np.ndarray) -> None:
@@ -162,20 +165,23 @@ class _Accumulator:
         blocks = data[:whole].reshape(-1, FFT_SAMPLES, 2) * self.window[None, :, None]
         spectra = np.fft.rfft(blocks, axis=1)  # (blocks, bins, 2)
         left, right = spectra[:, :, 0], spectra[:, :, 1]
-        self.power_left += np.square(np.abs(left)).sum(axis=0)
-        self.power_right += np.square(np.abs(right)).sum(axis=0)
-        self.cross += (left * np.conj(right)).sum(axis=0)
-        spectra = np.concatenate([self.pending_spectra, spectra])
-        count = len(spectra) // self.window_blocks
+        # Each block's products once: the file's sums and every window's come from them.
+        cross = left * np.conj(right)
+        powers = np.stack([np.square(np.abs(left)), np.square(np.abs(right))], axis=1)  # (blocks, 2, bins)
+        self.power_left += powers[:, 0].sum(axis=0)
+        self.power_right += powers[:, 1].sum(axis=0)
+        self.cross += cross.sum(axis=0)
+        cross = np.concatenate([self.pending_cross, cross])
+        powers = np.concatenate([self.pending_powers, powers])
+        count = len(cross) // self.window_blocks
         for index in range(count):
-            self._window(spectra[index * self.window_blocks:(index + 1) * self.window_blocks])
-        self.pending_spectra = spectra[count * self.window_blocks:]
+            window = slice(index * self.window_blocks, (index + 1) * self.window_blocks)
+            self._window(cross[window].sum(axis=0), powers[window].sum(axis=0))
+        self.pending_cross = cross[count * self.window_blocks:]
+        self.pending_powers = powers[count * self.window_blocks:]
 
-    def _window(self, spectra: np.ndarray) -> None:
-        left, right = spectra[:, :, 0], spectra[:, :, 1]
-        lag, correlation = _lag_and_correlation(
-            (left * np.conj(right)).sum(axis=0), np.square(np.abs(left)).sum(axis=0),
-            np.square(np.abs(right)).sum(axis=0), *self.speech_bins, self.most)
+    def _window(self, cross: np.ndarray, powers: np.ndarray) -> None:
+        lag, correlation = _lag_and_correlation(cross, powers[0], powers[1], *self.speech_bins, self.most)
         if correlation >= MIN_WINDOW_CORRELATION:
             self.window_lags.append(lag)
 
@@ -207,9 +213,8 @@ def survey_channels(path: Path, channels: int, rate_hz: int, chunk_samples: int 
     if channels != 2:
         return None
     accumulator = _Accumulator(rate_hz)
-    with path.open("rb") as stream:
-        while block := stream.read(chunk_samples * channels * BYTES_PER_SAMPLE):
-            accumulator.add(np.frombuffer(block, dtype="<f4").reshape(-1, channels))
+    for block in iter_frames(path, channels, chunk_samples):
+        accumulator.add(block)
     return accumulator.result()
 
 
@@ -246,8 +251,7 @@ def read_mid(stream: BinaryIO, total_frames: int, start: int, count: int, lag_sa
     Without a lag, identical channels give exactly the channel itself."""
     first = max(0, start + min(0, lag_samples))
     last = min(total_frames, start + count + max(0, lag_samples))
-    stream.seek(first * 2 * BYTES_PER_SAMPLE)
-    data = np.frombuffer(stream.read((last - first) * 2 * BYTES_PER_SAMPLE), dtype="<f4").reshape(-1, 2)
+    data = read_frames(stream, 2, first, last - first)
     wanted = min(count, max(0, total_frames - start))
     left = data[start - first: start - first + wanted, 0]
     right = np.zeros(wanted, dtype=np.float32)
