@@ -35,6 +35,11 @@ def as_frames(data: bytes, channels: int) -> np.ndarray:
     return np.frombuffer(data, dtype=SAMPLE_DTYPE, count=usable // BYTES_PER_SAMPLE).reshape(-1, channels)
 
 
+def to_bytes(frames: np.ndarray) -> bytes:
+    """(n, channels) samples in the layout, ready to write."""
+    return frames.astype(SAMPLE_DTYPE, copy=False).tobytes()
+
+
 def iter_frames(path: Path, channels: int, chunk_samples: int) -> Iterator[np.ndarray]:
     """The file's frames as (n, channels) float32 blocks of up to `chunk_samples` frames,
     read in order (memory flat in the file's length)."""

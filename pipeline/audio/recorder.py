@@ -23,6 +23,7 @@ import numpy as np
 
 from pipeline.audio.align import ANALYSIS_RATE_HZ, Alignment, AlignmentRefused, estimate_alignment
 from pipeline.audio.chain import format_filter_chain
+from pipeline.audio.raw_frames import frames_in, read_frames
 from pipeline.audio.recorder_graph import build_camera_filters, build_recorder_filters
 from pipeline.config import AudioSettings
 from pipeline.errors import Cancelled, InputError
@@ -52,7 +53,7 @@ class SpoolSamples:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.count = path.stat().st_size // 4
+        self.count = frames_in(path, 1)
 
     def __len__(self) -> int:
         return self.count
@@ -63,7 +64,8 @@ class SpoolSamples:
             raise ValueError("spools are read in contiguous slices")
         if stop <= start:
             return np.zeros(0, dtype=np.float32)
-        return np.fromfile(self.path, dtype="<f4", count=stop - start, offset=start * 4)
+        with self.path.open("rb") as stream:
+            return read_frames(stream, 1, start, stop - start)[:, 0]
 
 
 def recorder_stream(path: Path) -> AudioStreamInfo:

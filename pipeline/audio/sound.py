@@ -37,7 +37,7 @@ from pipeline.audio.chain import format_filter_chain
 from pipeline.audio.cleanup import EnhanceSettings
 from pipeline.audio.deepfilter import ModelInfo
 from pipeline.audio.dereverb import Dereverberator, WpeSettings
-from pipeline.audio.raw_frames import SAMPLE_DTYPE, frame_bytes, frames_in, iter_frames, read_frames
+from pipeline.audio.raw_frames import frame_bytes, frames_in, iter_frames, read_frames, to_bytes
 from pipeline.audio.reverb import ReverbFinding, detect_reverb
 from pipeline.audio.stereo_mid import enhance_mid, read_mid, survey_channels
 from pipeline.config import AudioSettings
@@ -168,11 +168,11 @@ def run_dereverbed_sound(
                 energy_in += float(np.square(chunk, dtype=np.float64).sum())
                 out = each(lambda engine, column: engine.process(column), chunk)
                 energy_out += float(np.square(out, dtype=np.float64).sum())
-                target.write(np.ascontiguousarray(out, dtype=SAMPLE_DTYPE).tobytes())
+                target.write(to_bytes(out))
             empty = np.zeros((0, source.channels), dtype=np.float32)
             out = each(lambda engine, _column: engine.flush(), empty)
             energy_out += float(np.square(out, dtype=np.float64).sum())
-            target.write(np.ascontiguousarray(out, dtype=SAMPLE_DTYPE).tobytes())
+            target.write(to_bytes(out))
     wall_s = time.monotonic() - started
     sound_s = spool_samples(source) / source.sample_rate_hz
     removed_db = 10 * math.log10(energy_in / energy_out) if energy_in > 0 and energy_out > 0 else None
@@ -233,7 +233,7 @@ def _enhance_segment(
                     kept = block[low - first: high - first]
                     energy_out += float(np.square(kept, dtype=np.float64).sum())
                     target.seek(low * frame_bytes(channels))
-                    target.write(np.ascontiguousarray(kept, dtype=SAMPLE_DTYPE).tobytes())
+                    target.write(to_bytes(kept))
 
             for chunk_start in range(warm_start, read_end, CHUNK_SAMPLES):
                 if stop is not None and stop.is_set():
@@ -351,4 +351,4 @@ def _blend_seams(spool_path: Path, channels: int, segments: list[tuple[int, int]
             previous = read_frames(spool, channels, first, len(seam))
             weight = ((np.arange(len(seam)) + 0.5) / len(seam))[:, np.newaxis]
             spool.seek(first * frame_bytes(channels))
-            spool.write(((1.0 - weight) * previous + weight * seam).astype(SAMPLE_DTYPE).tobytes())
+            spool.write(to_bytes((1.0 - weight) * previous + weight * seam))

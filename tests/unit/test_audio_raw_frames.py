@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.audio.raw_frames import as_frames, frames_in, iter_frames, read_frames
+from pipeline.audio.raw_frames import as_frames, frames_in, iter_frames, read_frames, to_bytes
 
 
 def _spool(path: Path, frames: np.ndarray, extra: bytes = b"") -> Path:
@@ -14,11 +14,12 @@ def _spool(path: Path, frames: np.ndarray, extra: bytes = b"") -> Path:
     return path
 
 
-def test_frames_are_interleaved_little_endian_float32(tmp_path: Path) -> None:
+def test_frames_are_interleaved_little_endian_float32() -> None:
     # Written by hand, byte for byte: frame 0 is (1.0, -2.0), frame 1 is (0.5, 0.25).
     raw = b"".join(np.array([value], dtype="<f4").tobytes() for value in (1.0, -2.0, 0.5, 0.25))
     assert as_frames(raw, 2).tolist() == [[1.0, -2.0], [0.5, 0.25]]
     assert as_frames(raw, 1).tolist() == [[1.0], [-2.0], [0.5], [0.25]]
+    assert to_bytes(np.array([[1.0, -2.0], [0.5, 0.25]])) == raw  # float64 in, the layout out
 
 
 def test_a_trailing_part_of_a_frame_is_left_out(tmp_path: Path) -> None:
